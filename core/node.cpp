@@ -1,0 +1,193 @@
+#include "core/node.hpp"
+
+#include <cassert>
+#include <nlohmann/json.hpp>
+
+namespace herd::core {
+namespace {
+
+template <class... F>
+struct overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+record make_record(std::string_view client, std::string_view location_text, location where,
+                   std::string_view time_text, nanos time, std::string_view origin,
+                   std::string diff_text) {
+    return record{std::string(client), std::string(location_text), where, std::string(time_text),
+                  time, std::string(origin), std::move(diff_text)};
+}
+
+std::string squeeze_newlines(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text)
+        if (c != '\n' || (!out.empty() && out.back() != '\n')) out += c;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> format_places(std::string_view body, int limit, std::string& why) {
+    // ordered_json keeps the provider's key order; parse without exceptions (untrusted bytes).
+    auto doc = nlohmann::ordered_json::parse(body.begin(), body.end(), nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        why = "places response is not a JSON object";
+        return std::nullopt;
+    }
+    const auto status = doc.find("status");
+    if (status == doc.end() || !status->is_string()) {
+        why = "places response has no status";
+        return std::nullopt;
+    }
+    const auto& s = status->get_ref<const std::string&>();
+    if (s != "OK" && s != "ZERO_RESULTS") {
+        why = "places status " + s;
+        return std::nullopt;
+    }
+    const auto results = doc.find("results");
+    if (results != doc.end() && results->is_array() &&
+        results->size() > static_cast<std::size_t>(limit))
+        results->erase(results->begin() + limit, results->end());
+    return squeeze_newlines(doc.dump(3, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+node::node(std::string name, const topology& herd)
+    : name_(std::move(name)), neighbours_(herd.neighbours(name_)) {
+    assert(herd.find(name_) != nullptr);
+    for (const auto& s : herd.servers) servers_.insert(s.name);
+}
+
+void node::client_line(conn_id conn, std::string_view raw, nanos now) {
+    const std::string_view line = strip_cr(raw);
+    std::visit(overloaded{
+                   [&](const iamat& m) { on_iamat(conn, m, now); },
+                   [&](const whatsat& m) { on_whatsat(conn, line, m); },
+                   [&](const flood&) {
+                       refuse_client(conn, line);
+                       log(log_level::warn, "FLOOD from client connection " +
+                                                std::to_string(conn) + " refused");
+                   },
+                   [&](const invalid&) { refuse_client(conn, line); },
+               },
+               parse_message(line));
+}
+
+void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
+    const std::string_view line = strip_cr(raw);
+    if (!is_neighbour(peer)) {
+        log(log_level::warn, "line from " + std::string(peer) + ", not a neighbour, ignored");
+        return;
+    }
+    if (line.starts_with('?')) {
+        log(log_level::warn, std::string(peer) + " refused our line: " + std::string(line));
+        return;
+    }
+    const message m = parse_message(line);
+    if (const auto* f = std::get_if<flood>(&m); f && servers_.count(f->origin) != 0) {
+        on_flood(peer, *f);
+        return;
+    }
+    log(log_level::warn, "refused from " + std::string(peer) + ": " + std::string(line));
+    effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
+}
+
+void node::peer_up(std::string_view peer, nanos) {
+    if (!is_neighbour(peer)) {
+        log(log_level::warn, "peer_up for " + std::string(peer) + ", not a neighbour, ignored");
+        return;
+    }
+    if (up_.emplace(peer).second) log(log_level::info, "link to " + std::string(peer) + " up");
+}
+
+void node::peer_down(std::string_view peer, nanos) {
+    const auto it = up_.find(peer);
+    if (it == up_.end()) return;
+    up_.erase(it);
+    log(log_level::info, "link to " + std::string(peer) + " down");
+}
+
+void node::places_done(request_id request, const places_result& result, nanos) {
+    const auto it = pending_.find(request);
+    if (it == pending_.end()) return;
+    pending_whatsat w = std::move(it->second);
+    pending_.erase(it);
+    std::string why = result.error;
+    std::optional<std::string> json;
+    if (result.ok) json = format_places(result.body, w.limit, why);
+    if (!json) {
+        log(log_level::warn, "places lookup for '" + w.line + "' failed: " + why);
+        refuse_client(w.conn, w.line);
+        return;
+    }
+    std::string text;
+    text.reserve(w.at_line.size() + json->size() + 3);
+    text += w.at_line;
+    text += '\n';
+    text += *json;
+    text += "\n\n";
+    effects_.push_back(reply_effect{w.conn, std::move(text)});
+}
+
+void node::poll_effects(std::vector<effect>& out) {
+    out.clear();
+    out.swap(effects_);
+}
+
+void node::on_iamat(conn_id conn, const iamat& m, nanos now) {
+    record r = make_record(m.client, m.location_text, m.where, m.time_text, m.time, name_,
+                           format_diff(diff_saturated(now, m.time)));
+    std::string reply = r.at_line();
+    reply += '\n';
+    effects_.push_back(reply_effect{conn, std::move(reply)});
+    // An IAMAT older than the stored record is answered but neither stored nor flooded.
+    if (const record* stored = store_.merge(std::move(r))) flood_to_neighbours(*stored, {});
+}
+
+void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
+    const record* r = store_.find(m.client);
+    if (r == nullptr) {
+        refuse_client(conn, line);
+        return;
+    }
+    if (pending_.size() >= pending_places_max) {
+        log(log_level::warn, "too many places lookups in flight; refused: " + std::string(line));
+        refuse_client(conn, line);
+        return;
+    }
+    const request_id id = next_request_++;
+    pending_.emplace(id, pending_whatsat{conn, std::string(line), r->at_line(), m.limit});
+    effects_.push_back(query_places_effect{id, r->where.lat, r->where.lon, m.radius_m, m.limit});
+}
+
+void node::on_flood(std::string_view peer, const flood& m) {
+    record r = make_record(m.client, m.location_text, m.where, m.time_text, m.time, m.origin,
+                           std::string(m.diff_text));
+    if (const record* stored = store_.merge(std::move(r))) flood_to_neighbours(*stored, peer);
+}
+
+void node::flood_to_neighbours(const record& r, std::string_view except) {
+    std::string line = r.flood_line();
+    line += '\n';
+    for (const auto& n : neighbours_)
+        if (n != except && up_.count(n) != 0) effects_.push_back(send_effect{n, line});
+}
+
+void node::refuse_client(conn_id conn, std::string_view line) {
+    effects_.push_back(reply_effect{conn, format_refusal(line)});
+}
+
+void node::log(log_level level, std::string text) {
+    effects_.push_back(log_effect{level, std::move(text)});
+}
+
+bool node::is_neighbour(std::string_view peer) const {
+    for (const auto& n : neighbours_)
+        if (n == peer) return true;
+    return false;
+}
+
+}  // namespace herd::core

@@ -1,0 +1,141 @@
+#pragma once
+// core::node: one server of the herd as a sans-I/O state machine (DESIGN §2).
+//
+// A host feeds it inputs (client_line, peer_line, peer_up, peer_down, places_done), each with
+// the current time, then drains the effects with poll_effects() and performs them: write a
+// reply to a client connection, send a line to a neighbour, look up places, log. The node never
+// performs I/O, reads a clock or draws a random number, so the same inputs give the same effects
+// in the real host (net/) and in the simulator (sim/).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/protocol.hpp"
+#include "core/store.hpp"
+#include "core/topology.hpp"
+
+namespace herd::core {
+
+using conn_id = std::uint64_t;     // a client connection, numbered by the host
+using request_id = std::uint64_t;  // a places lookup, numbered by the node
+
+// Write `text` (one or more whole lines, each ending in '\n') on client connection `conn`, in
+// one write. A host drops a reply to a connection that has closed.
+struct reply_effect {
+    conn_id conn = 0;
+    std::string text;
+};
+
+// Send `line` (ending in '\n') to neighbour `peer`.
+struct send_effect {
+    std::string peer;
+    std::string line;
+};
+
+// Look up at most `limit` places within `radius_m` metres of (lat, lon); answer with
+// places_done(request, …). Every query_places is answered exactly once.
+struct query_places_effect {
+    request_id request = 0;
+    double lat = 0;
+    double lon = 0;
+    double radius_m = 0;
+    int limit = 0;
+};
+
+enum class log_level { debug, info, warn, error };
+
+struct log_effect {
+    log_level level = log_level::info;
+    std::string text;
+};
+
+using effect = std::variant<reply_effect, send_effect, query_places_effect, log_effect>;
+
+// The answer to a query_places: either the provider's JSON body (Google Nearby Search shape)
+// or the reason it failed (for the log; never shown to the client).
+struct places_result {
+    bool ok = false;
+    std::string body;
+    std::string error;
+};
+
+class node {
+public:
+    // Limits.
+    static constexpr std::size_t pending_places_max = 4096;
+
+    // A node for server `name` of `herd`; `name` must be one of its servers. Every neighbour
+    // starts down: the host reports peer_up when a link is established.
+    node(std::string name, const topology& herd);
+
+    // A line from a client connection, without its '\n' (a trailing '\r' is ignored).
+    // IAMAT: reply AT, merge, flood to every live neighbour when the store changed.
+    // WHATSAT: query_places for the client's stored location, replied on places_done.
+    // Anything else: reply `? <line>`.
+    void client_line(conn_id conn, std::string_view line, nanos now);
+
+    // A line from neighbour `peer` (the host has identified the connection). FLOOD: merge and,
+    // if the store changed, forward to every live neighbour but `peer`. Anything else is
+    // answered `? <line>` to the peer, except a peer's own `? …` refusal, which is only logged
+    // (answering it would start an endless exchange).
+    void peer_line(std::string_view peer, std::string_view line, nanos now);
+
+    // The link to neighbour `peer` came up or went down. Floods go only to live neighbours.
+    void peer_up(std::string_view peer, nanos now);
+    void peer_down(std::string_view peer, nanos now);
+
+    // The answer to query_places `request`. Replies to the WHATSAT that asked: the stored AT
+    // line, '\n', the places JSON cut to the limit with runs of '\n' squeezed and trailing '\n'
+    // removed, then "\n\n"; or `? <line>` when the lookup failed or its status is neither OK
+    // nor ZERO_RESULTS. An unknown request id is ignored.
+    void places_done(request_id request, const places_result& result, nanos now);
+
+    // Moves the effects produced since the last call into `out` (which is cleared first), in
+    // the order they were produced.
+    void poll_effects(std::vector<effect>& out);
+
+    const std::string& name() const { return name_; }
+    const store& records() const { return store_; }
+    const std::vector<std::string>& neighbours() const { return neighbours_; }
+    bool is_up(std::string_view peer) const { return up_.count(peer) != 0; }
+    std::size_t pending_places() const { return pending_.size(); }
+
+private:
+    struct pending_whatsat {
+        conn_id conn;
+        std::string line;
+        std::string at_line;
+        int limit;
+    };
+
+    void on_iamat(conn_id conn, const iamat& m, nanos now);
+    void on_whatsat(conn_id conn, std::string_view line, const whatsat& m);
+    void on_flood(std::string_view peer, const flood& m);
+    void flood_to_neighbours(const record& r, std::string_view except);
+    void refuse_client(conn_id conn, std::string_view line);
+    void log(log_level level, std::string text);
+    bool is_neighbour(std::string_view peer) const;
+
+    std::string name_;
+    std::vector<std::string> neighbours_;             // sorted
+    std::set<std::string, std::less<>> servers_;      // every server of the herd
+    std::set<std::string, std::less<>> up_;           // live neighbours
+    store store_;
+    std::map<request_id, pending_whatsat> pending_;
+    request_id next_request_ = 1;
+    std::vector<effect> effects_;
+};
+
+// The places part of a WHATSAT reply: `body` (Nearby Search JSON) with `results` cut to `limit`,
+// formatted with a 3-space indent, runs of '\n' squeezed to one and trailing '\n' removed.
+// Returns nothing when the body is not JSON or its status is neither OK nor ZERO_RESULTS; then
+// `why` says what was wrong.
+std::optional<std::string> format_places(std::string_view body, int limit, std::string& why);
+
+}  // namespace herd::core

@@ -1,0 +1,213 @@
+#include "core/protocol.hpp"
+
+#include <charconv>
+#include <limits>
+
+namespace herd::core {
+namespace {
+
+constexpr nanos ns_per_s = 1'000'000'000;
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+bool all_digits(std::string_view s) {
+    if (s.empty()) return false;
+    for (char c : s)
+        if (!is_digit(c)) return false;
+    return true;
+}
+
+bool all_zeros(std::string_view s) {
+    for (char c : s)
+        if (c != '0') return false;
+    return true;
+}
+
+// The value of a run of digits, or nothing when it exceeds `max`.
+std::optional<std::uint64_t> digits_value(std::string_view s, std::uint64_t max) {
+    std::uint64_t v = 0;
+    for (char c : s) {
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        if (v > (max - d) / 10) return std::nullopt;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+// A decimal "digits[.digits]" split into its two parts; nothing if it has another shape.
+struct decimal {
+    std::string_view whole;
+    std::string_view fraction;  // empty when there is no '.'
+};
+
+std::optional<decimal> split_decimal(std::string_view s) {
+    const auto dot = s.find('.');
+    if (dot == std::string_view::npos) {
+        if (!all_digits(s)) return std::nullopt;
+        return decimal{s, {}};
+    }
+    decimal d{s.substr(0, dot), s.substr(dot + 1)};
+    if (!all_digits(d.whole) || !all_digits(d.fraction)) return std::nullopt;
+    return d;
+}
+
+double to_double(std::string_view s) {
+    double v = 0;
+    std::from_chars(s.data(), s.data() + s.size(), v);
+    return v;
+}
+
+// One signed ISO 6709 coordinate, `[+-]D{1,3}[.D+]`, with |value| <= max_degrees.
+std::optional<double> parse_coordinate(std::string_view s, unsigned max_degrees) {
+    if (s.size() < 2 || (s[0] != '+' && s[0] != '-')) return std::nullopt;
+    const auto d = split_decimal(s.substr(1));
+    if (!d || d->whole.size() > 3) return std::nullopt;
+    const auto whole = digits_value(d->whole, 999);
+    if (*whole > max_degrees || (*whole == max_degrees && !all_zeros(d->fraction)))
+        return std::nullopt;
+    const double v = to_double(s.substr(1));
+    return s[0] == '-' ? -v : v;
+}
+
+}  // namespace
+
+std::optional<nanos> parse_time(std::string_view text) {
+    const auto d = split_decimal(text);
+    if (!d || d->fraction.size() > 9 || d->whole.size() > 19) return std::nullopt;
+    constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<nanos>::max());
+    const auto seconds = digits_value(d->whole, max / ns_per_s);
+    if (!seconds) return std::nullopt;
+    std::uint64_t fraction_ns = 0;
+    for (std::size_t i = 0; i < 9; ++i)
+        fraction_ns = fraction_ns * 10 + (i < d->fraction.size() ? d->fraction[i] - '0' : 0);
+    const std::uint64_t whole_ns = *seconds * ns_per_s;
+    if (whole_ns > max - fraction_ns) return std::nullopt;
+    return static_cast<nanos>(whole_ns + fraction_ns);
+}
+
+std::string format_diff(nanos diff) {
+    // Work on the magnitude as unsigned so that the most negative value has one too.
+    const bool negative = diff < 0;
+    const std::uint64_t mag = negative ? 0 - static_cast<std::uint64_t>(diff)
+                                       : static_cast<std::uint64_t>(diff);
+    char buf[32];
+    char* p = buf;
+    *p++ = negative ? '-' : '+';
+    p = std::to_chars(p, buf + sizeof buf, mag / ns_per_s).ptr;
+    *p++ = '.';
+    std::uint64_t frac = mag % ns_per_s;
+    for (int i = 8; i >= 0; --i) {
+        p[i] = static_cast<char>('0' + frac % 10);
+        frac /= 10;
+    }
+    return std::string(buf, p + 9);
+}
+
+std::optional<nanos> parse_diff(std::string_view text) {
+    if (text.size() < 2 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
+    const auto d = split_decimal(text.substr(1));
+    if (!d || d->fraction.size() != 9) return std::nullopt;
+    const auto mag = parse_time(text.substr(1));
+    if (!mag) return std::nullopt;
+    return text[0] == '-' ? -*mag : *mag;
+}
+
+nanos diff_saturated(nanos now, nanos then) {
+    nanos out = 0;
+    if (__builtin_sub_overflow(now, then, &out))
+        return then < 0 ? std::numeric_limits<nanos>::max() : std::numeric_limits<nanos>::min();
+    return out;
+}
+
+std::optional<location> parse_location(std::string_view text) {
+    if (text.size() > location_bytes_max || text.empty()) return std::nullopt;
+    // The longitude starts at the first sign after the latitude's own.
+    const auto split = text.find_first_of("+-", 1);
+    if (split == std::string_view::npos) return std::nullopt;
+    const auto lat = parse_coordinate(text.substr(0, split), 90);
+    const auto lon = parse_coordinate(text.substr(split), 180);
+    if (!lat || !lon) return std::nullopt;
+    return location{*lat, *lon};
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && is_space(line[i])) ++i;
+        const std::size_t start = i;
+        while (i < line.size() && !is_space(line[i])) ++i;
+        if (i > start) fields.push_back(line.substr(start, i - start));
+    }
+    return fields;
+}
+
+std::string_view strip_cr(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+}
+
+namespace {
+
+bool valid_client(std::string_view client) {
+    return !client.empty() && client.size() <= client_id_bytes_max;
+}
+
+message parse_iamat(const std::vector<std::string_view>& f) {
+    if (f.size() != 4 || !valid_client(f[1])) return invalid{};
+    const auto where = parse_location(f[2]);
+    const auto time = parse_time(f[3]);
+    if (!where || !time) return invalid{};
+    return iamat{f[1], f[2], *where, f[3], *time};
+}
+
+message parse_whatsat(const std::vector<std::string_view>& f) {
+    if (f.size() != 4 || !valid_client(f[1])) return invalid{};
+    // Radius: a decimal km in (0, 50], checked on the digits.
+    const auto r = split_decimal(f[2]);
+    if (!r || r->whole.size() > 9) return invalid{};
+    const auto whole = digits_value(r->whole, 999'999'999);
+    const auto max = static_cast<std::uint64_t>(whatsat_radius_km_max);
+    if (*whole > max || (*whole == max && !all_zeros(r->fraction))) return invalid{};
+    if (*whole == 0 && all_zeros(r->fraction)) return invalid{};
+    // Limit: an integer in [1, 20].
+    if (!all_digits(f[3]) || f[3].size() > 9) return invalid{};
+    const auto limit = digits_value(f[3], 999'999'999);
+    if (*limit < 1 || *limit > static_cast<std::uint64_t>(whatsat_limit_max)) return invalid{};
+    return whatsat{f[1], to_double(f[2]) * 1000.0, static_cast<int>(*limit)};
+}
+
+message parse_flood(const std::vector<std::string_view>& f) {
+    if (f.size() != 6 || !valid_client(f[3]) || f[1].empty()) return invalid{};
+    const auto diff = parse_diff(f[2]);
+    const auto where = parse_location(f[4]);
+    const auto time = parse_time(f[5]);
+    if (!diff || !where || !time) return invalid{};
+    return flood{f[1], f[2], f[3], f[4], *where, f[5], *time};
+}
+
+}  // namespace
+
+message parse_message(std::string_view line) {
+    const auto f = split_fields(line);
+    if (f.empty()) return invalid{};
+    if (f[0] == "IAMAT") return parse_iamat(f);
+    if (f[0] == "WHATSAT") return parse_whatsat(f);
+    if (f[0] == "FLOOD") return parse_flood(f);
+    return invalid{};
+}
+
+std::string format_refusal(std::string_view line) {
+    std::string out;
+    out.reserve(line.size() + 3);
+    out += "? ";
+    out += line;
+    out += '\n';
+    return out;
+}
+
+}  // namespace herd::core

@@ -1,0 +1,55 @@
+#include "core/store.hpp"
+
+namespace herd::core {
+namespace {
+
+std::string join_fields(std::string_view head, const record& r) {
+    std::string out;
+    out.reserve(head.size() + r.origin.size() + r.diff_text.size() + r.client.size() +
+                r.location_text.size() + r.time_text.size() + 5);
+    out += head;
+    for (const std::string* f : {&r.origin, &r.diff_text, &r.client, &r.location_text, &r.time_text}) {
+        out += ' ';
+        out += *f;
+    }
+    return out;
+}
+
+int sign(int v) { return (v > 0) - (v < 0); }
+
+}  // namespace
+
+std::string record::at_line() const { return join_fields("AT", *this); }
+std::string record::flood_line() const { return join_fields("FLOOD", *this); }
+
+int compare(const record& a, const record& b) {
+    if (a.time != b.time) return a.time < b.time ? -1 : 1;
+    if (int c = a.origin.compare(b.origin)) return sign(c);
+    if (int c = a.location_text.compare(b.location_text)) return sign(c);
+    if (int c = a.time_text.compare(b.time_text)) return sign(c);
+    return sign(a.diff_text.compare(b.diff_text));
+}
+
+bool operator==(const record& a, const record& b) {
+    return a.client == b.client && compare(a, b) == 0;
+}
+
+const record* store::merge(record r) {
+    auto it = records_.find(r.client);
+    if (it == records_.end()) {
+        std::string key = r.client;
+        return &records_.emplace(std::move(key), std::move(r)).first->second;
+    }
+    if (compare(r, it->second) <= 0) return nullptr;
+    it->second = std::move(r);
+    return &it->second;
+}
+
+const record* store::find(std::string_view client) const {
+    const auto it = records_.find(client);
+    return it == records_.end() ? nullptr : &it->second;
+}
+
+bool operator==(const store& a, const store& b) { return a.records_ == b.records_; }
+
+}  // namespace herd::core
