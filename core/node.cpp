@@ -55,8 +55,8 @@ std::optional<std::string> format_places(std::string_view body, int limit, std::
     return squeeze_newlines(doc.dump(3, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
-node::node(std::string name, const topology& herd)
-    : name_(std::move(name)), neighbours_(herd.neighbours(name_)) {
+node::node(std::string name, const topology& herd, store kept)
+    : name_(std::move(name)), neighbours_(herd.neighbours(name_)), store_(std::move(kept)) {
     assert(herd.find(name_) != nullptr);
     for (const auto& s : herd.servers) servers_.insert(s.name);
 }

@@ -71,8 +71,9 @@ public:
     static constexpr std::size_t pending_places_max = 4096;
 
     // A node for server `name` of `herd`; `name` must be one of its servers. Every neighbour
-    // starts down: the host reports peer_up when a link is established.
-    node(std::string name, const topology& herd);
+    // starts down: the host reports peer_up when a link is established. `kept` is the store a
+    // restarted server kept (empty for a new one).
+    node(std::string name, const topology& herd, store kept = {});
 
     // A line from a client connection, without its '\n' (a trailing '\r' is ignored).
     // IAMAT: reply AT, merge, flood to every live neighbour when the store changed.

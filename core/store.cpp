@@ -38,10 +38,13 @@ const record* store::merge(record r) {
     auto it = records_.find(r.client);
     if (it == records_.end()) {
         std::string key = r.client;
-        return &records_.emplace(std::move(key), std::move(r)).first->second;
+        it = records_.emplace(std::move(key), std::move(r)).first;
+    } else {
+        if (compare(r, it->second) <= 0) return nullptr;
+        it->second = std::move(r);
     }
-    if (compare(r, it->second) <= 0) return nullptr;
-    it->second = std::move(r);
+    ++version_;
+    last_changed_ = it->first;
     return &it->second;
 }
 

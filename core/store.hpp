@@ -2,6 +2,7 @@
 // The store of DESIGN §4: one record per client, last writer wins by a total order.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -45,7 +46,11 @@ public:
 
     std::size_t size() const { return records_.size(); }
     bool empty() const { return records_.empty(); }
-    void clear() { records_.clear(); }
+
+    // Counts the changes merge() made; a host compares it before and after an input to learn
+    // whether the input changed the store, and last_changed() tells which record it stored.
+    std::uint64_t version() const { return version_; }
+    const record* last_changed() const { return find(last_changed_); }
 
     using map_type = std::map<std::string, record, std::less<>>;
     map_type::const_iterator begin() const { return records_.begin(); }
@@ -55,6 +60,8 @@ public:
 
 private:
     map_type records_;
+    std::uint64_t version_ = 0;
+    std::string last_changed_;  // the client whose record merge() last stored
 };
 
 bool operator==(const record& a, const record& b);

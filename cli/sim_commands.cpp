@@ -1,0 +1,125 @@
+#include "cli/sim_commands.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <ostream>
+#include <unistd.h>
+
+#include "cli/places_source.hpp"
+#include "sim/simulator.hpp"
+
+namespace herd::cli {
+namespace {
+
+std::string fixed(double v, int digits = 3) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+// A progress line on stderr when it is a terminal (never in CI logs): virtual time reached.
+std::function<void(core::nanos)> progress_reporter() {
+    if (!::isatty(2)) return {};
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    return [last](core::nanos t) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - *last < std::chrono::milliseconds(500)) return;
+        *last = now;
+        std::fprintf(stderr, "\r  simulating: virtual time %s ms ", sim::format_ms(t).c_str());
+        std::fflush(stderr);
+    };
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream f(p, std::ios::binary);
+    f << text;
+    if (!f.flush()) throw std::runtime_error("cannot write " + p.string());
+}
+
+}  // namespace
+
+int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
+            std::optional<std::filesystem::path> out_dir, std::ostream& out, std::ostream& err) {
+    sim::scenario s;
+    try {
+        s = sim::load_scenario(file);
+    } catch (const sim::scenario_error& e) {
+        err << e.what() << "\n";
+        return 2;
+    }
+    const auto progress = progress_reporter();
+    const sim::run_result r = sim::run(s, seed, places_source(), progress);
+    if (progress) std::fprintf(stderr, "\r%60s\r", "");
+    const std::uint64_t used_seed = seed.value_or(s.seed);
+    const auto dir = out_dir.value_or(std::filesystem::path("runs") / (s.name + "-seed" + std::to_string(used_seed)));
+    std::filesystem::create_directories(dir);
+    write_file(dir / "summary.json", sim::summary_json(s, r));
+    write_file(dir / "timeline.jsonl", sim::timeline_jsonl(r));
+    write_file(dir / "updates.csv", sim::updates_csv(s, r));
+
+    const auto d = sim::delays(r);
+    std::uint64_t flood_sent = 0, dropped = 0, duplicated = 0;
+    for (const auto& [kind, c] : r.messages_by_kind) {
+        if (kind == "FLOOD") flood_sent = c.sent;
+        dropped += c.dropped;
+        duplicated += c.duplicated;
+    }
+    std::uint64_t requests = 0;
+    for (const auto& [kind, n] : r.client_requests) requests += n;
+    std::size_t failed = 0;
+    for (const auto& e : r.expectations) failed += e.ok ? 0 : 1;
+
+    out << "scenario " << s.name << " (" << file.string() << "), seed " << used_seed << "\n"
+        << "  " << s.servers.size() << " servers, " << s.links.size() << " links, " << r.events
+        << " events, " << r.updates.size() << " updates, virtual end " << fixed(static_cast<double>(r.end) / 1e6) << " ms\n"
+        << "  converged: "
+        << (r.converged ? "yes" + (r.converged_at ? " (at " + sim::format_ms(*r.converged_at) + " ms)" : std::string())
+                        : "NO (" + std::to_string(r.stale_final) + " stale server-client records)")
+        << "\n"
+        << "  delay ms over " << d.pairs << " (update, server) pairs: p50 " << fixed(d.p50) << "  p90 "
+        << fixed(d.p90) << "  p99 " << fixed(d.p99) << "  max " << fixed(d.max) << "\n"
+        << "  messages: " << flood_sent << " FLOOD sent, " << fixed(r.updates.empty() ? 0.0 : static_cast<double>(flood_sent) / static_cast<double>(r.updates.size()), 2)
+        << " per update; " << dropped << " dropped, " << duplicated << " duplicated\n"
+        << "  client requests " << requests << ", failed (server down) " << r.client_failures
+        << ", refused '?' " << r.client_refusals << "\n"
+        << "  expectations: " << r.expectations.size() - failed << "/" << r.expectations.size() << " ok\n";
+    for (const auto& e : r.expectations)
+        if (!e.ok) out << "  FAILED " << e.name << ": " << e.detail << "\n";
+    out << "wrote " << (dir / "summary.json").string() << ", timeline.jsonl, updates.csv\n";
+    if (!r.ok) {
+        out << "reproduce: herd sim " << file.string() << " --seed " << used_seed << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+int run_check(const std::vector<std::filesystem::path>& files, std::ostream& out, std::ostream& err) {
+    int code = 0;
+    for (const auto& file : files) {
+        sim::scenario s;
+        try {
+            s = sim::load_scenario(file);
+        } catch (const sim::scenario_error& e) {
+            err << e.what() << "\n";
+            out << "INVALID " << file.string() << "\n";
+            code = 2;
+            continue;
+        }
+        const sim::run_result r = sim::run(s, std::nullopt, places_source());
+        if (r.ok) {
+            out << "PASS " << file.string() << " (seed " << s.seed << ", " << r.expectations.size()
+                << " expectations)\n";
+            continue;
+        }
+        std::string why;
+        for (const auto& e : r.expectations)
+            if (!e.ok) why += (why.empty() ? "" : "; ") + e.name + ": " + e.detail;
+        out << "FAIL " << file.string() << " (seed " << s.seed << "): " << why << "\n"
+            << "  reproduce: herd sim " << file.string() << " --seed " << s.seed << "\n";
+        code = std::max(code, 1);
+    }
+    return code;
+}
+
+}  // namespace herd::cli

@@ -1,0 +1,35 @@
+#pragma once
+// The simulator's own randomness: xoshiro256** seeded through splitmix64, and distributions
+// written here, so that a scenario and a seed give the same draws with every compiler and
+// standard library (std:: distributions differ between implementations).
+
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+namespace herd::sim {
+
+class rng {
+public:
+    explicit rng(std::uint64_t seed = 0);
+
+    std::uint64_t next();
+    // Uniform in [0, 1) with 53 bits.
+    double uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+    // Uniform in [0, n) for n > 0, without modulo bias (Lemire's method with rejection).
+    std::uint64_t below(std::uint64_t n);
+    bool chance(double p) { return p > 0 && uniform01() < p; }
+
+    // A stream for a named part of the run (a link, a node, a generator): the same root seed
+    // and name always give the same stream, and adding a part does not shift any other.
+    static rng derive(std::uint64_t root_seed, std::string_view name);
+
+private:
+    std::uint64_t s_[4];
+};
+
+// Standard normal deviate (Box–Muller; uses two uniforms, no cached spare, so a draw always
+// consumes the same amount of the stream).
+double standard_normal(rng& r);
+
+}  // namespace herd::sim

@@ -1,0 +1,438 @@
+#include "sim/scenario.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace herd::sim {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr double ms_max = 1e9;  // about 11.5 days of virtual time: plenty, and no overflow
+
+// A JSON value with its path, for messages: `file: $.faults[2].at_ms: expected a number`.
+class node_ref {
+public:
+    node_ref(const json& j, std::string path, const std::string& file)
+        : j_(j), path_(std::move(path)), file_(file) {}
+
+    [[noreturn]] void fail(const std::string& problem) const {
+        throw scenario_error(file_ + ": " + path_ + ": " + problem);
+    }
+
+    const json& value() const { return j_; }
+    const std::string& path() const { return path_; }
+
+    // Checks that this is an object whose keys are all in `allowed`.
+    const node_ref& object(std::initializer_list<const char*> allowed) const {
+        if (!j_.is_object()) fail("expected an object");
+        for (const auto& [key, v] : j_.items()) {
+            bool ok = false;
+            for (const char* a : allowed) ok = ok || key == a;
+            if (!ok) child(key).fail("unknown field");
+        }
+        return *this;
+    }
+
+    bool has(const char* key) const { return j_.contains(key); }
+    node_ref operator[](const char* key) const { return child(key); }
+    node_ref at(std::size_t i) const {
+        return node_ref(j_[i], path_ + "[" + std::to_string(i) + "]", file_);
+    }
+
+    std::size_t array(std::size_t min = 0) const {
+        if (!j_.is_array()) fail("expected an array");
+        if (j_.size() < min) fail("expected at least " + std::to_string(min) + " element(s)");
+        return j_.size();
+    }
+
+    double number(double min, double max) const {
+        if (!j_.is_number()) fail("expected a number");
+        const double v = j_.get<double>();
+        if (!std::isfinite(v) || v < min || v > max) {
+            std::ostringstream os;
+            os << "expected a number in [" << min << ", " << max << "]";
+            fail(os.str());
+        }
+        return v;
+    }
+
+    std::uint64_t integer(std::uint64_t min, std::uint64_t max) const {
+        if (!j_.is_number_integer() || (j_.is_number_integer() && !j_.is_number_unsigned() && j_.get<std::int64_t>() < 0))
+            fail("expected a non-negative integer");
+        const auto v = j_.get<std::uint64_t>();
+        if (v < min || v > max)
+            fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+        return v;
+    }
+
+    bool boolean() const {
+        if (!j_.is_boolean()) fail("expected true or false");
+        return j_.get<bool>();
+    }
+
+    std::string string() const {
+        if (!j_.is_string()) fail("expected a string");
+        return j_.get<std::string>();
+    }
+
+private:
+    node_ref child(const std::string& key) const {
+        return node_ref(j_.at(key), path_ + "." + key, file_);
+    }
+
+    const json& j_;
+    std::string path_;
+    const std::string& file_;
+};
+
+core::nanos ms_to_ns(double ms) { return static_cast<core::nanos>(std::llround(ms * 1e6)); }
+
+distribution read_distribution(const node_ref& n) {
+    if (!n.value().is_object()) n.fail("expected an object such as {\"dist\": \"constant\", \"value\": 10}");
+    if (!n.has("dist")) n.fail("missing field dist");
+    const std::string d = n["dist"].string();
+    using k = distribution::kind;
+    distribution out;
+    auto two = [&](k kind, const char* x, const char* y, double xmin, double ymin) {
+        n.object({"dist", x, y});
+        if (!n.has(x)) n.fail(std::string("missing field ") + x);
+        if (!n.has(y)) n.fail(std::string("missing field ") + y);
+        out = {kind, n[x].number(xmin, ms_max), n[y].number(ymin, ms_max)};
+    };
+    if (d == "constant") {
+        n.object({"dist", "value"});
+        if (!n.has("value")) n.fail("missing field value");
+        out = {k::constant, n["value"].number(0, ms_max), 0};
+    } else if (d == "uniform") {
+        two(k::uniform, "min", "max", 0, 0);
+        if (out.b < out.a) n["max"].fail("max is less than min");
+    } else if (d == "normal") {
+        two(k::normal, "mean", "stddev", 0, 0);
+    } else if (d == "exponential") {
+        n.object({"dist", "mean"});
+        if (!n.has("mean")) n.fail("missing field mean");
+        out = {k::exponential, n["mean"].number(0, ms_max), 0};
+    } else if (d == "lognormal") {
+        two(k::lognormal, "median", "sigma", 0, 0);
+        if (out.b > 10) n["sigma"].fail("expected a number in [0, 10]");
+    } else if (d == "pareto") {
+        two(k::pareto, "min", "shape", 0, 0);
+        if (out.b <= 0) n["shape"].fail("expected a number greater than 0");
+    } else {
+        n["dist"].fail("unknown distribution \"" + d +
+                       "\" (constant, uniform, normal, exponential, lognormal, pareto)");
+    }
+    return out;
+}
+
+// Fields a link, link_defaults or set_link may carry, merged over `base`.
+link_params read_link_params(const node_ref& n, link_params base) {
+    if (n.has("latency_ms")) base.latency_ms = read_distribution(n["latency_ms"]);
+    if (n.has("loss")) base.loss = n["loss"].number(0, 1);
+    if (n.has("duplicate")) base.duplicate = n["duplicate"].number(0, 1);
+    if (n.has("fifo")) base.fifo = n["fifo"].boolean();
+    return base;
+}
+
+class loader {
+public:
+    loader(const json& root, const std::string& file) : root_(root, "$", file), file_(file) {}
+
+    scenario load() {
+        root_.object({"name", "seed", "start_time", "topology", "protocol", "places", "workload",
+                      "faults", "expect", "timeline", "limits"});
+        scenario s;
+        s.file = file_;
+        if (!root_.has("name")) root_.fail("missing field name");
+        s.name = root_["name"].string();
+        if (s.name.empty() || s.name.size() > 100) root_["name"].fail("expected 1 to 100 characters");
+        if (root_.has("seed")) s.seed = root_["seed"].integer(0, UINT64_MAX);
+        if (root_.has("start_time")) {
+            const auto t = core::parse_time(root_["start_time"].string());
+            if (!t) root_["start_time"].fail("expected POSIX seconds such as \"1520023934.000000000\"");
+            s.start_time = *t;
+        }
+        if (!root_.has("topology")) root_.fail("missing field topology");
+        read_topology(root_["topology"], s);
+        if (root_.has("protocol")) {
+            const auto p = root_["protocol"];
+            p.object({"repair"});
+            if (p.has("repair")) {
+                s.repair = p["repair"].string();
+                if (s.repair != "none")
+                    p["repair"].fail("only \"none\" (plain flooding) is implemented so far");
+            }
+        }
+        if (root_.has("places")) {
+            const auto p = root_["places"];
+            p.object({"provider", "delay_ms", "data", "endpoint", "key_env", "timeout_ms"});
+            if (p.has("provider") && p["provider"].string() != "offline")
+                p["provider"].fail("the simulator answers from the offline index: expected \"offline\"");
+            if (p.has("delay_ms")) s.places_delay_ms = read_distribution(p["delay_ms"]);
+        }
+        if (root_.has("workload")) read_workload(root_["workload"], s);
+        if (root_.has("faults")) read_faults(root_["faults"], s);
+        if (root_.has("expect")) read_expect(root_["expect"], s);
+        if (root_.has("timeline")) {
+            const auto t = root_["timeline"];
+            t.object({"messages", "sample_ms"});
+            if (t.has("messages")) s.timeline_messages = t["messages"].boolean();
+            if (t.has("sample_ms")) s.sample_ms = t["sample_ms"].number(1, ms_max);
+        }
+        if (root_.has("limits")) {
+            const auto l = root_["limits"];
+            l.object({"events_max"});
+            if (l.has("events_max")) s.events_max = l["events_max"].integer(1, 10'000'000'000ULL);
+        }
+        return s;
+    }
+
+private:
+    void read_topology(const node_ref& t, scenario& s) {
+        t.object({"servers", "links", "link_defaults"});
+        if (!t.has("servers")) t.fail("missing field servers");
+        const auto servers = t["servers"];
+        const std::size_t n = servers.array(1);
+        if (n > 10'000) servers.fail("at most 10000 servers");
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto v = servers.at(i);
+            v.object({"name", "host", "port", "peer_port", "processing_ms", "clock_offset_ms"});
+            if (!v.has("name")) v.fail("missing field name");
+            core::server_info info;
+            info.name = v["name"].string();
+            if (info.name.empty() || info.name.size() > 64 ||
+                info.name.find_first_of(" \t\r\n\v\f") != std::string::npos)
+                v["name"].fail("expected 1 to 64 characters without white space");
+            if (s.herd.find(info.name)) v["name"].fail("duplicate server name " + info.name);
+            if (v.has("host")) info.host = v["host"].string();
+            if (v.has("port")) info.port = static_cast<std::uint16_t>(v["port"].integer(1, 65535));
+            if (v.has("peer_port"))
+                info.peer_port = static_cast<std::uint16_t>(v["peer_port"].integer(1, 65535));
+            server_spec spec{info.name, std::nullopt, 0};
+            if (v.has("processing_ms")) spec.processing_ms = read_distribution(v["processing_ms"]);
+            if (v.has("clock_offset_ms")) spec.clock_offset_ms = v["clock_offset_ms"].number(-ms_max, ms_max);
+            s.herd.servers.push_back(std::move(info));
+            s.servers.push_back(std::move(spec));
+        }
+        link_params defaults;
+        if (t.has("link_defaults")) {
+            const auto d = t["link_defaults"];
+            d.object({"latency_ms", "loss", "duplicate", "fifo"});
+            defaults = read_link_params(d, defaults);
+        }
+        if (t.has("links")) {
+            const auto links = t["links"];
+            const std::size_t m = links.array();
+            std::set<std::pair<std::string, std::string>> seen;
+            for (std::size_t i = 0; i < m; ++i) {
+                const auto l = links.at(i);
+                l.object({"between", "latency_ms", "loss", "duplicate", "fifo"});
+                if (!l.has("between")) l.fail("missing field between");
+                auto [a, b] = read_pair(l["between"], s);
+                if (!seen.insert(std::minmax(a, b)).second)
+                    l["between"].fail("duplicate link " + a + "–" + b);
+                s.herd.links.emplace_back(a, b);
+                s.links.push_back({a, b, read_link_params(l, defaults)});
+            }
+        }
+    }
+
+    std::pair<std::string, std::string> read_pair(const node_ref& p, const scenario& s) {
+        if (p.array() != 2) p.fail("expected two server names");
+        const std::string a = read_server(p.at(0), s);
+        const std::string b = read_server(p.at(1), s);
+        if (a == b) p.fail("a link joins two different servers");
+        return {a, b};
+    }
+
+    std::string read_server(const node_ref& v, const scenario& s) {
+        std::string name = v.string();
+        if (!s.herd.find(name)) v.fail("unknown server " + name);
+        return name;
+    }
+
+    const link_spec& find_link(const node_ref& p, const scenario& s, const std::string& a,
+                               const std::string& b) {
+        for (const auto& l : s.links)
+            if ((l.a == a && l.b == b) || (l.a == b && l.b == a)) return l;
+        p.fail("no link between " + a + " and " + b);
+    }
+
+    void read_workload(const node_ref& w, scenario& s) {
+        const std::size_t n = w.array();
+        if (n > 1'000'000) w.fail("at most 1000000 entries");
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto e = w.at(i);
+            if (e.value().is_object() && e.has("generate")) {
+                e.object({"generate"});
+                s.generators.push_back(read_generator(e["generate"], s));
+                continue;
+            }
+            e.object({"at_ms", "server", "line", "expect_reply"});
+            for (const char* f : {"at_ms", "server", "line"})
+                if (!e.has(f)) e.fail(std::string("missing field ") + f);
+            timed_line t;
+            t.at = ms_to_ns(e["at_ms"].number(0, ms_max));
+            t.server = read_server(e["server"], s);
+            t.line = e["line"].string();
+            if (t.line.size() > core::line_bytes_max) e["line"].fail("longer than 64 KiB");
+            if (t.line.find('\n') != std::string::npos) e["line"].fail("a line may not contain \\n");
+            if (e.has("expect_reply")) t.expect_reply = e["expect_reply"].string();
+            s.lines.push_back(std::move(t));
+        }
+    }
+
+    generator read_generator(const node_ref& g, const scenario& s) {
+        g.object({"clients", "rate_per_s", "from_ms", "to_ms", "whatsat_fraction", "move_km",
+                  "center", "area_km", "radius_km", "limit", "servers"});
+        generator out;
+        for (const char* f : {"clients", "rate_per_s", "from_ms", "to_ms"})
+            if (!g.has(f)) g.fail(std::string("missing field ") + f);
+        out.clients = static_cast<std::uint32_t>(g["clients"].integer(1, 1'000'000));
+        out.rate_per_s = g["rate_per_s"].number(0.001, 1e7);
+        out.from = ms_to_ns(g["from_ms"].number(0, ms_max));
+        out.to = ms_to_ns(g["to_ms"].number(0, ms_max));
+        if (out.to < out.from) g["to_ms"].fail("to_ms is before from_ms");
+        if (g.has("whatsat_fraction")) out.whatsat_fraction = g["whatsat_fraction"].number(0, 1);
+        if (g.has("move_km")) out.move_km = g["move_km"].number(0, 20000);
+        if (g.has("center")) {
+            const auto loc = core::parse_location(g["center"].string());
+            if (!loc) g["center"].fail("expected an ISO 6709 location such as \"+34.068930-118.445127\"");
+            out.center_lat = loc->lat;
+            out.center_lon = loc->lon;
+        }
+        if (g.has("area_km")) out.area_km = g["area_km"].number(0, 20000);
+        if (g.has("radius_km")) out.radius_km = g["radius_km"].number(0.001, 50);
+        if (g.has("limit")) out.limit = static_cast<int>(g["limit"].integer(1, 20));
+        if (g.has("servers")) {
+            const auto v = g["servers"];
+            for (std::size_t i = 0, n = v.array(1); i < n; ++i) out.servers.push_back(read_server(v.at(i), s));
+        }
+        return out;
+    }
+
+    void read_faults(const node_ref& f, scenario& s) {
+        const std::size_t n = f.array();
+        if (n > 100'000) f.fail("at most 100000 faults");
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto e = f.at(i);
+            e.object({"at_ms", "link_down", "link_up", "partition", "one_way", "heal", "crash",
+                      "lose_state", "restart", "set_link"});
+            if (!e.has("at_ms")) e.fail("missing field at_ms");
+            fault x;
+            x.at = ms_to_ns(e["at_ms"].number(0, ms_max));
+            x.json_path = e.path();
+            int kinds = 0;
+            if (e.has("link_down")) {
+                ++kinds;
+                x.k = fault::kind::link_down;
+                std::tie(x.a, x.b) = read_pair(e["link_down"], s);
+                find_link(e["link_down"], s, x.a, x.b);
+            }
+            if (e.has("link_up")) {
+                ++kinds;
+                x.k = fault::kind::link_up;
+                std::tie(x.a, x.b) = read_pair(e["link_up"], s);
+                find_link(e["link_up"], s, x.a, x.b);
+            }
+            if (e.has("partition")) {
+                ++kinds;
+                x.k = fault::kind::partition;
+                const auto p = e["partition"];
+                std::set<std::string> used;
+                for (std::size_t g = 0, ng = p.array(2); g < ng; ++g) {
+                    const auto group = p.at(g);
+                    std::vector<std::string> names;
+                    for (std::size_t j = 0, nj = group.array(1); j < nj; ++j) {
+                        names.push_back(read_server(group.at(j), s));
+                        if (!used.insert(names.back()).second)
+                            group.at(j).fail(names.back() + " is in two groups");
+                    }
+                    x.groups.push_back(std::move(names));
+                }
+                if (e.has("one_way")) x.one_way = e["one_way"].boolean();
+            } else if (e.has("one_way")) {
+                e["one_way"].fail("one_way goes with partition");
+            }
+            if (e.has("heal")) {
+                ++kinds;
+                x.k = fault::kind::heal;
+                if (!e["heal"].boolean()) e["heal"].fail("expected true");
+            }
+            if (e.has("crash")) {
+                ++kinds;
+                x.k = fault::kind::crash;
+                x.a = read_server(e["crash"], s);
+                if (e.has("lose_state")) x.lose_state = e["lose_state"].boolean();
+            } else if (e.has("lose_state")) {
+                e["lose_state"].fail("lose_state goes with crash");
+            }
+            if (e.has("restart")) {
+                ++kinds;
+                x.k = fault::kind::restart;
+                x.a = read_server(e["restart"], s);
+            }
+            if (e.has("set_link")) {
+                ++kinds;
+                x.k = fault::kind::set_link;
+                const auto l = e["set_link"];
+                l.object({"between", "latency_ms", "loss", "duplicate", "fifo"});
+                if (!l.has("between")) l.fail("missing field between");
+                std::tie(x.a, x.b) = read_pair(l["between"], s);
+                x.params = read_link_params(l, find_link(l["between"], s, x.a, x.b).params);
+            }
+            if (kinds != 1)
+                e.fail("expected exactly one of link_down, link_up, partition, heal, crash, restart, set_link");
+            s.faults.push_back(std::move(x));
+        }
+    }
+
+    void read_expect(const node_ref& e, scenario& s) {
+        e.object({"converged", "converged_by_ms", "delay_ms_p50_max", "delay_ms_p90_max",
+                  "delay_ms_p99_max", "delay_ms_max", "messages_per_update_max",
+                  "client_failures_max"});
+        auto& x = s.expect;
+        if (e.has("converged")) x.converged = e["converged"].boolean();
+        if (e.has("converged_by_ms")) x.converged_by_ms = e["converged_by_ms"].number(0, ms_max);
+        if (e.has("delay_ms_p50_max")) x.delay_ms_p50_max = e["delay_ms_p50_max"].number(0, ms_max);
+        if (e.has("delay_ms_p90_max")) x.delay_ms_p90_max = e["delay_ms_p90_max"].number(0, ms_max);
+        if (e.has("delay_ms_p99_max")) x.delay_ms_p99_max = e["delay_ms_p99_max"].number(0, ms_max);
+        if (e.has("delay_ms_max")) x.delay_ms_max = e["delay_ms_max"].number(0, ms_max);
+        if (e.has("messages_per_update_max"))
+            x.messages_per_update_max = e["messages_per_update_max"].number(0, 1e12);
+        if (e.has("client_failures_max"))
+            x.client_failures_max = e["client_failures_max"].integer(0, UINT64_MAX);
+    }
+
+    node_ref root_;
+    const std::string& file_;
+};
+
+}  // namespace
+
+scenario parse_scenario(std::string_view text, const std::string& file) {
+    json root;
+    try {
+        root = json::parse(text.begin(), text.end());
+    } catch (const json::parse_error& e) {
+        // nlohmann's message names the byte; keep it on one line.
+        throw scenario_error(file + ": $: malformed JSON (" + std::string(e.what()) + ")");
+    }
+    return loader(root, file).load();
+}
+
+scenario load_scenario(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw scenario_error(path.string() + ": cannot open the file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().size() > 64 * 1024 * 1024) throw scenario_error(path.string() + ": $: larger than 64 MiB");
+    return parse_scenario(ss.str(), path.string());
+}
+
+}  // namespace herd::sim

@@ -1,0 +1,115 @@
+#pragma once
+// A scenario (DESIGN §9–10): the herd, its network, the workload, the faults and what to expect.
+// load_scenario() checks everything and reports the first fault with the file and JSON path.
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/protocol.hpp"
+#include "core/topology.hpp"
+
+namespace herd::sim {
+
+// `file: $.json.path: problem`; the CLI prints it and exits 2.
+class scenario_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// A distribution of durations or distances, in the unit of the key that holds it.
+struct distribution {
+    enum class kind { constant, uniform, normal, exponential, lognormal, pareto };
+    kind k = kind::constant;
+    double a = 0;  // value | min | mean | mean | median | min
+    double b = 0;  //       | max | stddev |     | sigma  | shape
+};
+
+struct link_params {
+    distribution latency_ms{distribution::kind::constant, 10, 0};
+    double loss = 0;
+    double duplicate = 0;
+    bool fifo = true;
+};
+
+struct link_spec {
+    std::string a, b;
+    link_params params;
+};
+
+struct server_spec {
+    std::string name;
+    std::optional<distribution> processing_ms;  // none: inputs are handled at once
+    double clock_offset_ms = 0;
+};
+
+struct timed_line {
+    core::nanos at = 0;
+    std::string server;
+    std::string line;  // may hold {now}
+    std::optional<std::string> expect_reply;  // ECMAScript regex searched in the first reply
+};
+
+struct generator {
+    std::uint32_t clients = 1;
+    double rate_per_s = 1;
+    core::nanos from = 0;
+    core::nanos to = 0;
+    double whatsat_fraction = 0;
+    double move_km = 0.1;
+    double center_lat = 34.068930;
+    double center_lon = -118.445127;
+    double area_km = 20;
+    double radius_km = 10;
+    int limit = 5;
+    std::vector<std::string> servers;  // empty: every server
+};
+
+struct fault {
+    enum class kind { link_down, link_up, partition, heal, crash, restart, set_link };
+    kind k = kind::link_down;
+    core::nanos at = 0;
+    std::string a, b;                            // link_down, link_up, set_link; crash/restart: a
+    std::vector<std::vector<std::string>> groups;  // partition
+    bool one_way = false;                        // partition: only messages from groups[0] out
+    bool lose_state = false;                     // crash
+    link_params params;                          // set_link (the link's own, merged)
+    std::string json_path;                       // for messages
+};
+
+struct expectations {
+    std::optional<bool> converged;
+    std::optional<double> converged_by_ms;
+    std::optional<double> delay_ms_p50_max, delay_ms_p90_max, delay_ms_p99_max, delay_ms_max;
+    std::optional<double> messages_per_update_max;
+    std::optional<std::uint64_t> client_failures_max;
+};
+
+struct scenario {
+    std::string file;
+    std::string name;
+    std::uint64_t seed = 1;
+    core::nanos start_time = 0;
+    core::topology herd;
+    std::vector<server_spec> servers;  // config order, parallel to herd.servers
+    std::vector<link_spec> links;
+    std::string repair = "none";
+    distribution places_delay_ms{distribution::kind::constant, 20, 0};
+    std::vector<timed_line> lines;
+    std::vector<generator> generators;
+    std::vector<fault> faults;
+    expectations expect;
+    bool timeline_messages = true;  // one timeline line per message (off for huge runs)
+    double sample_ms = 100;         // staleness sampling period
+    std::uint64_t events_max = 100'000'000;
+};
+
+// Reads and checks `path`. Throws scenario_error naming the file, the JSON path and the problem.
+scenario load_scenario(const std::filesystem::path& path);
+// The same for text already read; `file` names it in messages.
+scenario parse_scenario(std::string_view text, const std::string& file);
+
+}  // namespace herd::sim

@@ -1,0 +1,868 @@
+#include "sim/simulator.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <queue>
+#include <regex>
+#include <unordered_map>
+
+#include "core/node.hpp"
+#include "sim/random.hpp"
+
+namespace herd::sim {
+namespace {
+
+using core::nanos;
+using ojson = nlohmann::ordered_json;
+
+constexpr std::uint32_t none = UINT32_MAX;
+constexpr std::size_t inbox_max = 1'000'000;
+
+double draw(const distribution& d, rng& r) {
+    using k = distribution::kind;
+    switch (d.k) {
+        case k::constant: return d.a;
+        case k::uniform: return d.a + (d.b - d.a) * r.uniform01();
+        case k::normal: return std::max(0.0, d.a + d.b * standard_normal(r));
+        case k::exponential: return -d.a * std::log(1.0 - r.uniform01());
+        case k::lognormal: return d.a * std::exp(d.b * standard_normal(r));
+        case k::pareto: return d.a / std::pow(1.0 - r.uniform01(), 1.0 / d.b);
+    }
+    return d.a;
+}
+
+nanos ms_ns(double ms) {
+    const double ns = std::min(ms * 1e6, 1e18);  // a pareto tail may be huge; cap it
+    return static_cast<nanos>(std::llround(ns));
+}
+
+std::string format_time(nanos t) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(t / 1'000'000'000),
+                  static_cast<long long>(t % 1'000'000'000));
+    return buf;
+}
+
+std::string message_kind(std::string_view line) {
+    if (line.starts_with("FLOOD ")) return "FLOOD";
+    if (line.starts_with("?")) return "refusal";
+    return "other";
+}
+
+struct event {
+    nanos t;
+    std::uint64_t seq;
+    std::uint32_t kind;
+    std::uint32_t idx;
+    std::uint64_t aux;
+    bool operator>(const event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process };
+
+struct input {
+    enum { peer, client, places } k;
+    std::uint32_t from = 0;  // peer: sender server index
+    core::conn_id conn = 0;
+    core::request_id request = 0;
+    std::string text;  // line or places body
+};
+
+struct server_state {
+    std::string name;
+    std::optional<core::node> node;
+    bool up = true;
+    std::uint64_t incarnation = 0;
+    nanos clock_offset = 0;
+    std::optional<distribution> processing;
+    rng proc_rng, places_rng;
+    std::deque<input> inbox;
+    bool busy = false;
+    std::vector<std::uint32_t> held;  // by client index: the update this server holds
+    std::map<std::string, std::uint32_t, std::less<>> dir_to;  // neighbour -> directed link
+};
+
+struct link_state {
+    std::uint32_t a, b;
+    link_params params;
+    bool admin_up = true;
+    bool cut = false;  // by a two-way partition
+    bool connected = false;
+    std::uint64_t epoch = 0;
+};
+
+struct dir_state {
+    std::uint32_t link, from, to;
+    bool blackhole = false;  // by a one-way partition
+    nanos last_delivery = 0;
+    rng r;
+    std::string name;
+};
+
+struct message {
+    std::uint32_t dir;
+    std::uint64_t epoch;
+    std::string line;
+};
+
+struct places_query {
+    std::uint32_t server;
+    std::uint64_t incarnation;
+    core::query_places_effect q;
+};
+
+struct generator_state {
+    rng r;
+    std::vector<std::pair<double, double>> pos;
+    std::vector<std::uint32_t> targets;
+};
+
+class simulation {
+public:
+    simulation(const scenario& s, std::uint64_t seed, const places_fn& places)
+        : s_(s), seed_(seed), places_(places) {
+        for (std::size_t i = 0; i < s.servers.size(); ++i) {
+            server_state st;
+            st.name = s.servers[i].name;
+            st.node.emplace(st.name, s.herd);
+            st.clock_offset = ms_ns(s.servers[i].clock_offset_ms);
+            st.processing = s.servers[i].processing_ms;
+            st.proc_rng = rng::derive(seed, "node:" + st.name + ":processing");
+            st.places_rng = rng::derive(seed, "node:" + st.name + ":places");
+            index_[st.name] = static_cast<std::uint32_t>(i);
+            servers_.push_back(std::move(st));
+        }
+        for (const auto& l : s.links) {
+            const auto li = static_cast<std::uint32_t>(links_.size());
+            links_.push_back({index_.at(l.a), index_.at(l.b), l.params, true, false, false, 0});
+            for (int d = 0; d < 2; ++d) {
+                const std::uint32_t from = d == 0 ? index_.at(l.a) : index_.at(l.b);
+                const std::uint32_t to = d == 0 ? index_.at(l.b) : index_.at(l.a);
+                const std::string name = servers_[from].name + "->" + servers_[to].name;
+                servers_[from].dir_to[servers_[to].name] = static_cast<std::uint32_t>(dirs_.size());
+                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name});
+            }
+        }
+        for (std::size_t i = 0; i < s.lines.size(); ++i)
+            push(s.lines[i].at, ev_line, static_cast<std::uint32_t>(i));
+        for (std::size_t i = 0; i < s.faults.size(); ++i)
+            push(s.faults[i].at, ev_fault, static_cast<std::uint32_t>(i));
+        for (std::size_t g = 0; g < s.generators.size(); ++g) {
+            const auto& spec = s.generators[g];
+            generator_state gs{rng::derive(seed, "generator:" + std::to_string(g)), {}, {}};
+            for (std::uint32_t c = 0; c < spec.clients; ++c) {
+                // Start somewhere in a square of side area_km around the centre.
+                const double dy = (gs.r.uniform01() - 0.5) * spec.area_km;
+                const double dx = (gs.r.uniform01() - 0.5) * spec.area_km;
+                gs.pos.push_back(moved(spec.center_lat, spec.center_lon, dy, dx));
+            }
+            for (const auto& name : spec.servers) gs.targets.push_back(index_.at(name));
+            if (gs.targets.empty())
+                for (std::uint32_t i = 0; i < servers_.size(); ++i) gs.targets.push_back(i);
+            gens_.push_back(std::move(gs));
+            const nanos first = spec.from + ms_ns(draw({distribution::kind::exponential, 1000.0 / spec.rate_per_s, 0}, gens_[g].r));
+            if (first <= spec.to) push(first, ev_gen, static_cast<std::uint32_t>(g));
+        }
+        r_.seed = seed;
+        line_replies_.resize(s.lines.size());
+    }
+
+    run_result run(const std::function<void(nanos)>& on_progress) {
+        // Every link starts up: both ends learn it at time 0, before anything else happens.
+        for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, 0);
+        next_sample_ = 0;
+        while (!queue_.empty()) {
+            if (r_.events >= s_.events_max) {
+                r_.events_limit_hit = true;
+                break;
+            }
+            const event e = queue_.top();
+            queue_.pop();
+            ++r_.events;
+            sample_until(e.t);
+            now_ = e.t;
+            dispatch(e);
+            if (on_progress && (r_.events & 0xffff) == 0) on_progress(now_);
+        }
+        r_.end = now_;
+        sample_until(now_);
+        emit_sample(now_);
+        finish();
+        return std::move(r_);
+    }
+
+private:
+    // ---- the event queue ----
+    void push(nanos t, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
+        queue_.push(event{t, seq_++, kind, idx, aux});
+    }
+
+    void dispatch(const event& e) {
+        switch (e.kind) {
+            case ev_deliver: on_deliver(e.idx); break;
+            case ev_line: on_line(e.idx); break;
+            case ev_places: on_places(e.idx); break;
+            case ev_fault: on_fault(s_.faults[e.idx]); break;
+            case ev_gen: on_generate(e.idx); break;
+            case ev_process: on_process(e.idx, e.aux); break;
+        }
+    }
+
+    // ---- inputs, through the server's serial queue when it has a processing delay ----
+    void deliver_input(std::uint32_t s, input in) {
+        auto& st = servers_[s];
+        if (!st.processing) {
+            handle(s, in);
+            return;
+        }
+        if (st.inbox.size() >= inbox_max) {
+            ++r_.drops_by_reason["overload"];
+            return;
+        }
+        st.inbox.push_back(std::move(in));
+        if (!st.busy) {
+            st.busy = true;
+            push(now_ + ms_ns(draw(*st.processing, st.proc_rng)), ev_process, s, st.incarnation);
+        }
+    }
+
+    void on_process(std::uint32_t s, std::uint64_t incarnation) {
+        auto& st = servers_[s];
+        if (!st.up || st.incarnation != incarnation || st.inbox.empty()) return;
+        input in = std::move(st.inbox.front());
+        st.inbox.pop_front();
+        handle(s, in);
+        if (st.inbox.empty())
+            st.busy = false;
+        else
+            push(now_ + ms_ns(draw(*st.processing, st.proc_rng)), ev_process, s, st.incarnation);
+    }
+
+    void handle(std::uint32_t s, const input& in) {
+        auto& st = servers_[s];
+        auto& n = *st.node;
+        const nanos node_now = s_.start_time + now_ + st.clock_offset;
+        const auto version = n.records().version();
+        switch (in.k) {
+            case input::peer: n.peer_line(servers_[in.from].name, in.text, node_now); break;
+            case input::client: n.client_line(in.conn, in.text, node_now); break;
+            case input::places: n.places_done(in.request, {true, in.text, {}}, node_now); break;
+        }
+        if (n.records().version() != version) on_applied(s, in.k == input::client);
+        perform(s);
+    }
+
+    void perform(std::uint32_t s) {
+        servers_[s].node->poll_effects(effects_);
+        for (auto& e : effects_) {
+            if (auto* rep = std::get_if<core::reply_effect>(&e)) {
+                on_reply(s, *rep);
+            } else if (auto* sd = std::get_if<core::send_effect>(&e)) {
+                send(s, sd->peer, std::move(sd->line));
+            } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
+                const auto idx = static_cast<std::uint32_t>(places_q_.size());
+                places_q_.push_back({s, servers_[s].incarnation, *q});
+                push(now_ + ms_ns(draw(s_.places_delay_ms, servers_[s].places_rng)), ev_places, idx);
+            }
+            // log effects: the real host writes them; the simulator records effects it can see.
+        }
+    }
+
+    // ---- the network ----
+    void send(std::uint32_t s, const std::string& peer, std::string line) {
+        const std::uint32_t d = servers_[s].dir_to.at(peer);
+        auto& dir = dirs_[d];
+        auto& link = links_[dir.link];
+        const std::string kind = message_kind(line);
+        ++r_.messages_by_kind[kind].sent;
+        ++r_.messages_by_link[dir.name].sent;
+        trace_message("send", d, kind, nullptr);
+        if (!link.connected) return drop(d, kind, "link_down");
+        if (dir.blackhole) return drop(d, kind, "partition");
+        if (dir.r.chance(link.params.loss)) return drop(d, kind, "loss");
+        const bool twice = dir.r.chance(link.params.duplicate);
+        schedule(d, line);
+        if (twice) {
+            ++r_.messages_by_kind[kind].duplicated;
+            ++r_.messages_by_link[dir.name].duplicated;
+            trace_message("duplicate", d, kind, nullptr);
+            schedule(d, std::move(line));
+        }
+    }
+
+    void schedule(std::uint32_t d, std::string line) {
+        auto& dir = dirs_[d];
+        const auto& link = links_[dir.link];
+        nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
+        if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
+        dir.last_delivery = std::max(dir.last_delivery, at);
+        std::uint32_t slot;
+        if (!free_msgs_.empty()) {
+            slot = free_msgs_.back();
+            free_msgs_.pop_back();
+            msgs_[slot] = {d, link.epoch, std::move(line)};
+        } else {
+            slot = static_cast<std::uint32_t>(msgs_.size());
+            msgs_.push_back({d, link.epoch, std::move(line)});
+        }
+        push(at, ev_deliver, slot);
+    }
+
+    void on_deliver(std::uint32_t slot) {
+        message m = std::move(msgs_[slot]);
+        free_msgs_.push_back(slot);
+        const auto& dir = dirs_[m.dir];
+        const auto& link = links_[dir.link];
+        const std::string kind = message_kind(m.line);
+        // A connection that broke while the message was in flight lost it.
+        if (link.epoch != m.epoch || !link.connected) return drop(m.dir, kind, "in_flight");
+        ++r_.messages_by_kind[kind].delivered;
+        ++r_.messages_by_link[dir.name].delivered;
+        trace_message("deliver", m.dir, kind, nullptr);
+        m.line.pop_back();  // the '\n'
+        deliver_input(dir.to, input{input::peer, dir.from, 0, 0, std::move(m.line)});
+    }
+
+    void drop(std::uint32_t d, const std::string& kind, const char* reason) {
+        ++r_.messages_by_kind[kind].dropped;
+        ++r_.messages_by_link[dirs_[d].name].dropped;
+        ++r_.drops_by_reason[reason];
+        trace_message("drop", d, kind, reason);
+    }
+
+    void trace_message(const char* what, std::uint32_t d, const std::string& kind, const char* reason) {
+        if (!s_.timeline_messages) return;
+        ojson j{{"t_ms", 0}, {"event", what}, {"from", servers_[dirs_[d].from].name},
+                {"to", servers_[dirs_[d].to].name}, {"kind", kind}};
+        if (reason) j["reason"] = reason;
+        timeline(std::move(j));
+    }
+
+    // Recomputes whether link l is connected and tells both ends when that changed.
+    void update_link(std::uint32_t l, nanos) {
+        auto& link = links_[l];
+        const bool now_connected =
+            link.admin_up && !link.cut && servers_[link.a].up && servers_[link.b].up;
+        if (now_connected == link.connected) return;
+        link.connected = now_connected;
+        const auto& a = servers_[link.a];
+        const auto& b = servers_[link.b];
+        timeline(ojson{{"t_ms", 0}, {"event", "link"}, {"a", a.name}, {"b", b.name},
+                       {"state", now_connected ? "up" : "down"}});
+        if (!now_connected) ++link.epoch;
+        for (auto [x, y] : {std::pair{link.a, link.b}, std::pair{link.b, link.a}}) {
+            auto& st = servers_[x];
+            if (!st.up) continue;
+            const nanos node_now = s_.start_time + now_ + st.clock_offset;
+            if (now_connected)
+                st.node->peer_up(servers_[y].name, node_now);
+            else
+                st.node->peer_down(servers_[y].name, node_now);
+            perform(x);
+        }
+    }
+
+    // ---- faults ----
+    std::uint32_t link_index(const std::string& a, const std::string& b) const {
+        for (std::uint32_t l = 0; l < links_.size(); ++l) {
+            const auto& x = servers_[links_[l].a].name;
+            const auto& y = servers_[links_[l].b].name;
+            if ((x == a && y == b) || (x == b && y == a)) return l;
+        }
+        assert(false && "the loader checked every link");
+        return 0;
+    }
+
+    void on_fault(const fault& f) {
+        ojson j{{"t_ms", 0}, {"event", "fault"}, {"path", f.json_path}};
+        switch (f.k) {
+            case fault::kind::link_down:
+            case fault::kind::link_up: {
+                const auto l = link_index(f.a, f.b);
+                links_[l].admin_up = f.k == fault::kind::link_up;
+                j["fault"] = f.k == fault::kind::link_up ? "link_up" : "link_down";
+                j["between"] = {f.a, f.b};
+                timeline(std::move(j));
+                update_link(l, now_);
+                return;
+            }
+            case fault::kind::partition: {
+                j["fault"] = f.one_way ? "partition_one_way" : "partition";
+                j["groups"] = f.groups;
+                timeline(std::move(j));
+                std::vector<std::uint32_t> group(servers_.size(), none);
+                for (std::uint32_t g = 0; g < f.groups.size(); ++g)
+                    for (const auto& name : f.groups[g]) group[index_.at(name)] = g;
+                for (std::uint32_t d = 0; d < dirs_.size(); ++d) {
+                    const auto gf = group[dirs_[d].from], gt = group[dirs_[d].to];
+                    if (gf == none || gt == none || gf == gt) continue;
+                    if (f.one_way) {
+                        if (gf == 0) dirs_[d].blackhole = true;  // messages out of the first group vanish
+                    } else {
+                        links_[dirs_[d].link].cut = true;
+                    }
+                }
+                for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, now_);
+                return;
+            }
+            case fault::kind::heal: {
+                j["fault"] = "heal";
+                timeline(std::move(j));
+                for (auto& d : dirs_) d.blackhole = false;
+                for (auto& l : links_) l.cut = false;
+                for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, now_);
+                return;
+            }
+            case fault::kind::crash: {
+                const auto s = index_.at(f.a);
+                j["fault"] = "crash";
+                j["server"] = f.a;
+                j["lose_state"] = f.lose_state;
+                timeline(std::move(j));
+                crash(s, f.lose_state);
+                return;
+            }
+            case fault::kind::restart: {
+                j["fault"] = "restart";
+                j["server"] = f.a;
+                timeline(std::move(j));
+                restart(index_.at(f.a));
+                return;
+            }
+            case fault::kind::set_link: {
+                const auto l = link_index(f.a, f.b);
+                links_[l].params = f.params;
+                j["fault"] = "set_link";
+                j["between"] = {f.a, f.b};
+                timeline(std::move(j));
+                return;
+            }
+        }
+    }
+
+    void crash(std::uint32_t s, bool lose_state) {
+        auto& st = servers_[s];
+        if (!st.up) return;
+        set_live(s, false);
+        st.up = false;
+        ++st.incarnation;
+        st.inbox.clear();
+        st.busy = false;
+        if (lose_state) {
+            st.node.reset();
+            std::fill(st.held.begin(), st.held.end(), none);
+        }
+        for (std::uint32_t l = 0; l < links_.size(); ++l)
+            if (links_[l].a == s || links_[l].b == s) update_link(l, now_);
+    }
+
+    void restart(std::uint32_t s) {
+        auto& st = servers_[s];
+        if (st.up) return;
+        // The process starts afresh; only the store survives a crash that kept its state.
+        core::store kept;
+        if (st.node) kept = st.node->records();
+        st.node.emplace(st.name, s_.herd, std::move(kept));
+        st.up = true;
+        set_live(s, true);
+        for (std::uint32_t l = 0; l < links_.size(); ++l)
+            if (links_[l].a == s || links_[l].b == s) update_link(l, now_);
+    }
+
+    // ---- workload ----
+    void on_line(std::uint32_t i) {
+        const auto& w = s_.lines[i];
+        std::string line = w.line;
+        for (auto at = line.find("{now}"); at != std::string::npos; at = line.find("{now}"))
+            line.replace(at, 5, format_time(s_.start_time + now_));
+        const core::conn_id conn = next_conn_++;
+        conn_line_[conn] = i;
+        client_request(index_.at(w.server), conn, std::move(line));
+    }
+
+    void client_request(std::uint32_t s, core::conn_id conn, std::string line) {
+        const auto sp = line.find(' ');
+        const std::string first = line.substr(0, sp);
+        ++r_.client_requests[first == "IAMAT" || first == "WHATSAT" ? first : "other"];
+        if (!servers_[s].up) {
+            ++r_.client_failures;
+            timeline(ojson{{"t_ms", 0}, {"event", "fail"}, {"server", servers_[s].name}, {"line", line}});
+            return;
+        }
+        timeline(ojson{{"t_ms", 0}, {"event", "request"}, {"server", servers_[s].name}, {"conn", conn}, {"line", line}});
+        deliver_input(s, input{input::client, 0, conn, 0, std::move(line)});
+    }
+
+    void on_reply(std::uint32_t s, const core::reply_effect& rep) {
+        if (rep.text.starts_with("? ")) ++r_.client_refusals;
+        timeline(ojson{{"t_ms", 0}, {"event", "reply"}, {"server", servers_[s].name}, {"conn", rep.conn}, {"reply", rep.text}});
+        const auto it = conn_line_.find(rep.conn);
+        if (it != conn_line_.end() && !line_replies_[it->second]) line_replies_[it->second] = rep.text;
+    }
+
+    static std::pair<double, double> moved(double lat, double lon, double north_km, double east_km) {
+        constexpr double km_per_deg = 111.32;
+        lat = std::clamp(lat + north_km / km_per_deg, -89.9, 89.9);
+        lon += east_km / (km_per_deg * std::max(0.01, std::cos(lat * M_PI / 180)));
+        while (lon > 180) lon -= 360;
+        while (lon < -180) lon += 360;
+        return {lat, lon};
+    }
+
+    void on_generate(std::uint32_t g) {
+        const auto& spec = s_.generators[g];
+        auto& gs = gens_[g];
+        const auto c = static_cast<std::uint32_t>(gs.r.below(spec.clients));
+        const auto s = gs.targets[gs.r.below(gs.targets.size())];
+        const bool whatsat = gs.r.chance(spec.whatsat_fraction);
+        const std::string client = "g" + std::to_string(g) + "-c" + std::to_string(c);
+        char buf[160];
+        if (whatsat) {
+            std::snprintf(buf, sizeof buf, "WHATSAT %s %.3f %d", client.c_str(), spec.radius_km, spec.limit);
+        } else {
+            const double angle = 2 * M_PI * gs.r.uniform01();
+            auto& p = gs.pos[c];
+            p = moved(p.first, p.second, spec.move_km * std::cos(angle), spec.move_km * std::sin(angle));
+            std::snprintf(buf, sizeof buf, "IAMAT %s %+.6f%+.6f %s", client.c_str(), p.first,
+                          p.second, format_time(s_.start_time + now_).c_str());
+        }
+        client_request(s, next_conn_++, buf);
+        const nanos next = now_ + std::max<nanos>(1, ms_ns(draw({distribution::kind::exponential, 1000.0 / spec.rate_per_s, 0}, gs.r)));
+        if (next <= spec.to) push(next, ev_gen, g);
+    }
+
+    void on_places(std::uint32_t idx) {
+        const places_query pq = places_q_[idx];
+        auto& st = servers_[pq.server];
+        if (!st.up || st.incarnation != pq.incarnation) return;
+        if (!places_) {
+            st.node->places_done(pq.q.request, {false, {}, "no places index"}, s_.start_time + now_ + st.clock_offset);
+            perform(pq.server);
+            return;
+        }
+        deliver_input(pq.server, input{input::places, 0, 0, pq.q.request,
+                                       places_(pq.q.lat, pq.q.lon, pq.q.radius_m, pq.q.limit)});
+    }
+
+    // ---- recording: updates, applications, staleness ----
+    std::uint32_t client_index(const std::string& client) {
+        const auto [it, fresh] = clients_.try_emplace(client, static_cast<std::uint32_t>(latest_.size()));
+        if (fresh) {
+            latest_.push_back(none);
+            holders_.push_back(0);
+        }
+        return it->second;
+    }
+
+    std::vector<std::uint32_t>& held(std::uint32_t s) {
+        auto& h = servers_[s].held;
+        if (h.size() < latest_.size()) h.resize(latest_.size(), none);
+        return h;
+    }
+
+    void on_applied(std::uint32_t s, bool from_client) {
+        const core::record* rec = servers_[s].node->records().last_changed();
+        std::string key = rec->at_line();
+        const std::uint32_t c = client_index(rec->client);
+        auto it = update_ids_.find(key);
+        bool issued = false;
+        if (it == update_ids_.end()) {
+            // Only an IAMAT at its origin creates an update; anything else is a record we did not see issued.
+            if (!from_client) return;
+            const auto id = static_cast<std::uint32_t>(r_.updates.size());
+            r_.updates.push_back({rec->client, s, now_});
+            records_.push_back(*rec);
+            it = update_ids_.emplace(std::move(key), id).first;
+            issued = true;
+            timeline(ojson{{"t_ms", 0}, {"event", "issue"}, {"update", id}, {"client", rec->client}, {"origin", servers_[s].name}});
+        }
+        const std::uint32_t u = it->second;
+        auto& h = held(s);
+        const bool was_fresh = h[c] != none && h[c] == latest_[c];
+        h[c] = u;
+        if (issued && (latest_[c] == none || core::compare(records_[u], records_[latest_[c]]) > 0)) {
+            total_holders_ -= holders_[c];
+            if (latest_[c] == none) ++clients_with_updates_;
+            latest_[c] = u;
+            holders_[c] = 1;  // only the origin holds a new update
+            ++total_holders_;
+        } else if (!was_fresh && u == latest_[c]) {
+            ++holders_[c];
+            ++total_holders_;
+        } else if (was_fresh && u != latest_[c]) {
+            --holders_[c];
+            --total_holders_;
+        }
+        r_.applied.push_back({u, s, now_});
+        if (s_.timeline_messages) timeline(ojson{{"t_ms", 0}, {"event", "apply"}, {"update", u}, {"server", servers_[s].name}});
+        note_staleness();
+    }
+
+    void set_live(std::uint32_t s, bool live) {
+        auto& h = held(s);
+        for (std::uint32_t c = 0; c < latest_.size(); ++c)
+            if (h[c] != none && h[c] == latest_[c]) {
+                holders_[c] += live ? 1 : -1;
+                total_holders_ += live ? 1 : -1;
+            }
+        live_ += live ? 1 : -1;
+        note_staleness();
+    }
+
+    std::uint64_t stale() const {
+        return static_cast<std::uint64_t>(live_) * clients_with_updates_ - total_holders_;
+    }
+
+    void note_staleness() {
+        if (stale() == 0) {
+            if (!r_.converged_at) r_.converged_at = now_;
+        } else {
+            r_.converged_at.reset();
+        }
+    }
+
+    void sample_until(nanos t) {
+        const nanos period = ms_ns(s_.sample_ms);
+        while (next_sample_ <= t && samples_ < samples_max) {
+            emit_sample(next_sample_);
+            next_sample_ += period;
+        }
+    }
+
+    void emit_sample(nanos t) {
+        ++samples_;
+        ojson j{{"t_ms", 0}, {"event", "stale"}, {"stale", stale()}, {"live_servers", live_}};
+        timeline(std::move(j), t);
+    }
+
+    void timeline(ojson j, std::optional<nanos> at = std::nullopt) {
+        if (r_.timeline.size() >= timeline_max) return;
+        // t_ms goes in as exact text; nlohmann would print a double.
+        std::string line = j.dump(-1, ' ', false, ojson::error_handler_t::replace);
+        const std::string t = format_ms(at.value_or(now_));
+        line.replace(line.find("\"t_ms\":0"), 8, "\"t_ms\":" + t);
+        r_.timeline.push_back(std::move(line));
+    }
+
+    void finish() {
+        std::sort(r_.applied.begin(), r_.applied.end(), [](const update_row& a, const update_row& b) {
+            return std::tie(a.update, a.applied, a.server) < std::tie(b.update, b.applied, b.server);
+        });
+        // Converged: every live server holds the same store.
+        const core::store* first = nullptr;
+        r_.converged = true;
+        for (const auto& st : servers_) {
+            if (!st.up) continue;
+            if (!first)
+                first = &st.node->records();
+            else if (!(*first == st.node->records()))
+                r_.converged = false;
+        }
+        r_.stale_final = stale();
+        if (!r_.converged) r_.converged_at.reset();
+        evaluate();
+    }
+
+    void expect(std::string name, bool ok, std::string detail) {
+        r_.ok = r_.ok && ok;
+        r_.expectations.push_back({std::move(name), ok, std::move(detail)});
+    }
+
+    static std::string num(double v) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.3f", v);
+        return buf;
+    }
+
+    void evaluate() {
+        const auto& x = s_.expect;
+        const auto d = delays(r_);
+        if (r_.events_limit_hit)
+            expect("events_max", false, "stopped after " + std::to_string(s_.events_max) + " events");
+        if (x.converged)
+            expect("converged", r_.converged == *x.converged,
+                   std::string(r_.converged ? "converged" : "diverged") + ", " +
+                       std::to_string(r_.stale_final) + " stale (server, client) records");
+        if (x.converged_by_ms) {
+            const bool ok = r_.converged && r_.converged_at && *r_.converged_at <= ms_ns(*x.converged_by_ms);
+            expect("converged_by_ms", ok,
+                   r_.converged_at ? "converged at " + format_ms(*r_.converged_at) + " ms"
+                                   : std::string("never converged"));
+        }
+        auto bound = [&](const char* name, const std::optional<double>& limit, double actual) {
+            if (limit) expect(name, actual <= *limit, num(actual) + " (limit " + num(*limit) + ")");
+        };
+        bound("delay_ms_p50_max", x.delay_ms_p50_max, d.p50);
+        bound("delay_ms_p90_max", x.delay_ms_p90_max, d.p90);
+        bound("delay_ms_p99_max", x.delay_ms_p99_max, d.p99);
+        bound("delay_ms_max", x.delay_ms_max, d.max);
+        bound("messages_per_update_max", x.messages_per_update_max, messages_per_update(r_));
+        if (x.client_failures_max)
+            expect("client_failures_max", r_.client_failures <= *x.client_failures_max,
+                   std::to_string(r_.client_failures) + " (limit " + std::to_string(*x.client_failures_max) + ")");
+        for (std::size_t i = 0; i < s_.lines.size(); ++i) {
+            const auto& pattern = s_.lines[i].expect_reply;
+            if (!pattern) continue;
+            const std::string name = "workload[" + std::to_string(i) + "].expect_reply";
+            const auto& got = line_replies_[i];
+            if (!got) {
+                expect(name, false, "no reply to: " + s_.lines[i].line);
+                continue;
+            }
+            bool ok = false;
+            std::string detail;
+            try {
+                ok = std::regex_search(*got, std::regex(*pattern));
+                detail = "first line: " + got->substr(0, got->find('\n'));
+            } catch (const std::regex_error&) {
+                detail = "invalid regular expression " + *pattern;
+            }
+            expect(name, ok, detail);
+        }
+    }
+
+public:
+    static double messages_per_update(const run_result& r) {
+        const auto it = r.messages_by_kind.find("FLOOD");
+        if (r.updates.empty() || it == r.messages_by_kind.end()) return 0;
+        return static_cast<double>(it->second.sent) / static_cast<double>(r.updates.size());
+    }
+
+private:
+    static constexpr std::size_t timeline_max = 20'000'000;
+    static constexpr std::uint64_t samples_max = 1'000'000;
+
+    const scenario& s_;
+    std::uint64_t seed_;
+    const places_fn& places_;
+    std::vector<server_state> servers_;
+    std::map<std::string, std::uint32_t, std::less<>> index_;
+    std::vector<link_state> links_;
+    std::vector<dir_state> dirs_;
+    std::vector<generator_state> gens_;
+    std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+    std::uint64_t seq_ = 0;
+    nanos now_ = 0;
+    std::vector<message> msgs_;
+    std::vector<std::uint32_t> free_msgs_;
+    std::vector<places_query> places_q_;
+    std::vector<core::effect> effects_;
+    core::conn_id next_conn_ = 1;
+    std::unordered_map<core::conn_id, std::size_t> conn_line_;
+    std::vector<std::optional<std::string>> line_replies_;
+    // Recording. update_ids_ is looked up, never iterated, so its order cannot reach output.
+    std::unordered_map<std::string, std::uint32_t> update_ids_;
+    std::vector<core::record> records_;
+    std::unordered_map<std::string, std::uint32_t> clients_;
+    std::vector<std::uint32_t> latest_, holders_;
+    std::uint64_t total_holders_ = 0, clients_with_updates_ = 0;
+    std::uint32_t live_ = static_cast<std::uint32_t>(s_.servers.size());
+    nanos next_sample_ = 0;
+    std::uint64_t samples_ = 0;
+    run_result r_;
+};
+
+}  // namespace
+
+std::string format_ms(core::nanos ns) {
+    char buf[48];
+    const bool neg = ns < 0;
+    const auto mag = neg ? -static_cast<unsigned long long>(ns) : static_cast<unsigned long long>(ns);
+    std::snprintf(buf, sizeof buf, "%s%llu.%06llu", neg ? "-" : "", mag / 1'000'000, mag % 1'000'000);
+    return buf;
+}
+
+run_result run(const scenario& s, std::optional<std::uint64_t> seed, const places_fn& places,
+               const std::function<void(core::nanos)>& on_progress) {
+    simulation sim(s, seed.value_or(s.seed), places);
+    return sim.run(on_progress);
+}
+
+delay_summary delays(const run_result& r) {
+    std::vector<core::nanos> d;
+    d.reserve(r.applied.size());
+    for (const auto& a : r.applied) d.push_back(a.applied - r.updates[a.update].issued);
+    delay_summary out;
+    out.pairs = d.size();
+    if (d.empty()) return out;
+    std::sort(d.begin(), d.end());
+    auto rank = [&](double p) {
+        const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(d.size())));
+        return static_cast<double>(d[std::clamp<std::size_t>(k, 1, d.size()) - 1]) / 1e6;
+    };
+    out.p50 = rank(0.50);
+    out.p90 = rank(0.90);
+    out.p99 = rank(0.99);
+    out.max = static_cast<double>(d.back()) / 1e6;
+    return out;
+}
+
+std::string summary_json(const scenario& s, const run_result& r) {
+    ojson j;
+    j["scenario"] = s.name;
+    j["file"] = s.file;
+    j["seed"] = r.seed;
+    j["servers"] = s.servers.size();
+    j["links"] = s.links.size();
+    j["repair"] = s.repair;
+    j["events"] = r.events;
+    j["end_ms"] = static_cast<double>(r.end) / 1e6;
+    j["updates"] = r.updates.size();
+    ojson msgs = ojson::object();
+    for (const auto& [kind, c] : r.messages_by_kind)
+        msgs[kind] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}};
+    j["messages"] = msgs;
+    j["drops_by_reason"] = r.drops_by_reason;
+    ojson links = ojson::object();
+    for (const auto& [name, c] : r.messages_by_link)
+        links[name] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}};
+    j["messages_by_link"] = links;
+    j["client_requests"] = r.client_requests;
+    j["client_failures"] = r.client_failures;
+    j["client_refusals"] = r.client_refusals;
+    const auto d = delays(r);
+    j["delay_ms"] = {{"pairs", d.pairs}, {"p50", d.p50}, {"p90", d.p90}, {"p99", d.p99}, {"max", d.max}};
+    j["messages_per_update"] = simulation::messages_per_update(r);
+    j["converged"] = r.converged;
+    j["converged_at_ms"] = r.converged_at ? ojson(static_cast<double>(*r.converged_at) / 1e6) : ojson(nullptr);
+    j["stale_final"] = r.stale_final;
+    ojson ex = ojson::array();
+    for (const auto& e : r.expectations) ex.push_back({{"name", e.name}, {"ok", e.ok}, {"detail", e.detail}});
+    j["expectations"] = ex;
+    j["ok"] = r.ok;
+    return j.dump(2, ' ', false, ojson::error_handler_t::replace) + "\n";
+}
+
+// RFC 4180: a field with a comma or a quote goes in quotes, its quotes doubled.
+std::string csv_field(const std::string& f) {
+    if (f.find_first_of(",\"") == std::string::npos) return f;
+    std::string out = "\"";
+    for (char c : f) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string updates_csv(const scenario& s, const run_result& r) {
+    std::string out = "update,client,origin,server,issued_ms,applied_ms\n";
+    for (const auto& a : r.applied) {
+        const auto& u = r.updates[a.update];
+        out += std::to_string(a.update) + "," + csv_field(u.client) + "," + s.servers[u.origin].name + "," +
+               s.servers[a.server].name + "," + format_ms(u.issued) + "," + format_ms(a.applied) + "\n";
+    }
+    return out;
+}
+
+std::string timeline_jsonl(const run_result& r) {
+    std::string out;
+    for (const auto& l : r.timeline) {
+        out += l;
+        out += '\n';
+    }
+    return out;
+}
+
+}  // namespace herd::sim

@@ -1,0 +1,84 @@
+#pragma once
+// The simulated host: every server of a scenario as a core::node, on virtual time, behind a
+// network model with latency, loss, duplication, reordering, link failures, partitions and
+// crashes. One event queue ordered by (time, sequence); all randomness from sim::rng streams
+// derived from the scenario's seed. run() is deterministic: the same scenario and seed give the
+// same result, byte for byte, in every output.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "sim/scenario.hpp"
+
+namespace herd::sim {
+
+// Answers a places lookup with a Nearby Search JSON body (the offline index in herd).
+using places_fn = std::function<std::string(double lat, double lon, double radius_m, int limit)>;
+
+struct message_counts {
+    std::uint64_t sent = 0, delivered = 0, dropped = 0, duplicated = 0;
+};
+
+struct update_row {
+    std::uint32_t update;
+    std::uint32_t server;  // index into scenario servers
+    core::nanos applied;
+};
+
+struct update_info {
+    std::string client;
+    std::uint32_t origin;
+    core::nanos issued;
+};
+
+struct expectation_result {
+    std::string name;
+    bool ok;
+    std::string detail;
+};
+
+struct run_result {
+    std::uint64_t seed = 0;
+    std::uint64_t events = 0;
+    bool events_limit_hit = false;
+    core::nanos end = 0;
+    std::vector<update_info> updates;
+    std::vector<update_row> applied;  // sorted by (update, applied, server)
+    std::map<std::string, message_counts> messages_by_kind;            // FLOOD, refusal
+    std::map<std::string, message_counts> messages_by_link;            // "A->B"
+    std::map<std::string, std::uint64_t> drops_by_reason;
+    std::map<std::string, std::uint64_t> client_requests;              // IAMAT, WHATSAT, other
+    std::uint64_t client_failures = 0;  // requests to a crashed server
+    std::uint64_t client_refusals = 0;  // `? line` replies
+    bool converged = false;
+    std::optional<core::nanos> converged_at;  // when the last stale record became fresh
+    std::uint64_t stale_final = 0;
+    std::vector<std::string> timeline;  // JSON lines
+    std::vector<expectation_result> expectations;
+    bool ok = true;
+};
+
+// Runs `s` with `seed` (the scenario's own when not given). `on_progress`, when set, is called
+// now and then with the virtual time reached (for a progress line on a terminal).
+run_result run(const scenario& s, std::optional<std::uint64_t> seed, const places_fn& places,
+               const std::function<void(core::nanos)>& on_progress = {});
+
+// Delay percentiles over all (update, server) pairs, in milliseconds (nearest rank).
+struct delay_summary {
+    double p50 = 0, p90 = 0, p99 = 0, max = 0;
+    std::size_t pairs = 0;
+};
+delay_summary delays(const run_result& r);
+
+// The run directory's files (DESIGN §9): summary.json, timeline.jsonl, updates.csv.
+std::string summary_json(const scenario& s, const run_result& r);
+std::string updates_csv(const scenario& s, const run_result& r);
+std::string timeline_jsonl(const run_result& r);
+
+// Exact milliseconds with 6 decimals from nanoseconds: 1234567 ns -> "1.234567".
+std::string format_ms(core::nanos ns);
+
+}  // namespace herd::sim
