@@ -1,5 +1,6 @@
 #include "core/node.hpp"
 
+#include <algorithm>
 #include <cassert>
 #include <nlohmann/json.hpp>
 
@@ -12,13 +13,6 @@ struct overloaded : F... {
 };
 template <class... F>
 overloaded(F...) -> overloaded<F...>;
-
-record make_record(std::string_view client, std::string_view location_text, location where,
-                   std::string_view time_text, nanos time, std::string_view origin,
-                   std::string diff_text) {
-    return record{std::string(client), std::string(location_text), where, std::string(time_text),
-                  time, std::string(origin), std::move(diff_text)};
-}
 
 std::string squeeze_newlines(std::string_view text) {
     std::string out;
@@ -55,10 +49,23 @@ std::optional<std::string> format_places(std::string_view body, int limit, std::
     return squeeze_newlines(doc.dump(3, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
+std::shared_ptr<const node::server_names> node::names_of(const topology& herd) {
+    auto names = std::make_shared<server_names>();
+    for (const auto& s : herd.servers) names->insert(s.name);
+    return names;
+}
+
 node::node(std::string name, const topology& herd, store kept)
-    : name_(std::move(name)), neighbours_(herd.neighbours(name_)), store_(std::move(kept)) {
-    assert(herd.find(name_) != nullptr);
-    for (const auto& s : herd.servers) servers_.insert(s.name);
+    : node(name, herd.neighbours(name), names_of(herd), std::move(kept)) {}
+
+node::node(std::string name, std::vector<std::string> neighbours,
+           std::shared_ptr<const server_names> names, store kept)
+    : name_(std::move(name)),
+      neighbours_(std::move(neighbours)),
+      servers_(std::move(names)),
+      store_(std::move(kept)) {
+    assert(servers_->count(name_) == 1);
+    assert(std::is_sorted(neighbours_.begin(), neighbours_.end()));
 }
 
 void node::client_line(conn_id conn, std::string_view raw, nanos now) {
@@ -86,8 +93,17 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
         log(log_level::warn, std::string(peer) + " refused our line: " + std::string(line));
         return;
     }
+    // Most FLOODs a server receives repeat the record it holds (the flood reaches it by every
+    // path): such a line was valid when it was stored and changes nothing, so it needs no parse.
+    std::string_view f6[6];
+    if (flood_fields(line, f6)) {
+        const record* r = store_.find(f6[3]);
+        if (r != nullptr && r->origin == f6[1] && r->diff_text == f6[2] &&
+            r->location_text == f6[4] && r->time_text == f6[5])
+            return;
+    }
     const message m = parse_message(line);
-    if (const auto* f = std::get_if<flood>(&m); f && servers_.count(f->origin) != 0) {
+    if (const auto* f = std::get_if<flood>(&m); f && servers_->count(f->origin) != 0) {
         on_flood(peer, *f);
         return;
     }
@@ -138,13 +154,18 @@ void node::poll_effects(std::vector<effect>& out) {
 }
 
 void node::on_iamat(conn_id conn, const iamat& m, nanos now) {
-    record r = make_record(m.client, m.location_text, m.where, m.time_text, m.time, name_,
-                           format_diff(diff_saturated(now, m.time)));
-    std::string reply = r.at_line();
-    reply += '\n';
+    const std::string diff = format_diff(diff_saturated(now, m.time));
+    const record_view r{m.client, m.location_text, m.time_text, m.time, name_, diff};
+    std::string reply;
+    reply.reserve(16 + name_.size() + diff.size() + m.client.size() + m.location_text.size() +
+                  m.time_text.size());
+    for (std::string_view f : {std::string_view("AT"), std::string_view(name_), std::string_view(diff),
+                               m.client, m.location_text})
+        (reply += f) += ' ';
+    (reply += m.time_text) += '\n';
     effects_.push_back(reply_effect{conn, std::move(reply)});
     // An IAMAT older than the stored record is answered but neither stored nor flooded.
-    if (const record* stored = store_.merge(std::move(r))) flood_to_neighbours(*stored, {});
+    if (const record* stored = store_.merge(r)) flood_to_neighbours(*stored, {});
 }
 
 void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
@@ -160,13 +181,13 @@ void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
     }
     const request_id id = next_request_++;
     pending_.emplace(id, pending_whatsat{conn, std::string(line), r->at_line(), m.limit});
-    effects_.push_back(query_places_effect{id, r->where.lat, r->where.lon, m.radius_m, m.limit});
+    const auto where = parse_location(r->location_text);  // valid: the store holds only such
+    effects_.push_back(query_places_effect{id, where->lat, where->lon, m.radius_m, m.limit});
 }
 
 void node::on_flood(std::string_view peer, const flood& m) {
-    record r = make_record(m.client, m.location_text, m.where, m.time_text, m.time, m.origin,
-                           std::string(m.diff_text));
-    if (const record* stored = store_.merge(std::move(r))) flood_to_neighbours(*stored, peer);
+    const record_view r{m.client, m.location_text, m.time_text, m.time, m.origin, m.diff_text};
+    if (const record* stored = store_.merge(r)) flood_to_neighbours(*stored, peer);
 }
 
 void node::flood_to_neighbours(const record& r, std::string_view except) {

@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -75,6 +77,15 @@ public:
     // restarted server kept (empty for a new one).
     node(std::string name, const topology& herd, store kept = {});
 
+    // The names of a herd's servers, built once and shared by all of its nodes (a herd of
+    // 1,000 servers would otherwise hold a million copies of them).
+    using server_names = std::unordered_set<std::string, string_hash, std::equal_to<>>;
+    static std::shared_ptr<const server_names> names_of(const topology& herd);
+    // As above, for hosts of large herds: the neighbours (sorted, as topology::neighbours gives
+    // them) and the shared server names (names_of) are computed once by the host.
+    node(std::string name, std::vector<std::string> neighbours,
+         std::shared_ptr<const server_names> names, store kept = {});
+
     // A line from a client connection, without its '\n' (a trailing '\r' is ignored).
     // IAMAT: reply AT, merge, flood to every live neighbour when the store changed.
     // WHATSAT: query_places for the client's stored location, replied on places_done.
@@ -125,7 +136,7 @@ private:
 
     std::string name_;
     std::vector<std::string> neighbours_;             // sorted
-    std::set<std::string, std::less<>> servers_;      // every server of the herd
+    std::shared_ptr<const server_names> servers_;      // every server of the herd
     std::set<std::string, std::less<>> up_;           // live neighbours
     store store_;
     std::map<request_id, pending_whatsat> pending_;

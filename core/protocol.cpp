@@ -61,16 +61,29 @@ double to_double(std::string_view s) {
     return v;
 }
 
-// One signed ISO 6709 coordinate, `[+-]D{1,3}[.D+]`, with |value| <= max_degrees.
-std::optional<double> parse_coordinate(std::string_view s, unsigned max_degrees) {
-    if (s.size() < 2 || (s[0] != '+' && s[0] != '-')) return std::nullopt;
+// Whether `s` is one signed ISO 6709 coordinate, `[+-]D{1,3}[.D+]`, with |value| <= max_degrees
+// (checked on the digits).
+bool valid_coordinate(std::string_view s, unsigned max_degrees) {
+    if (s.size() < 2 || (s[0] != '+' && s[0] != '-')) return false;
     const auto d = split_decimal(s.substr(1));
-    if (!d || d->whole.size() > 3) return std::nullopt;
+    if (!d || d->whole.size() > 3) return false;
     const auto whole = digits_value(d->whole, 999);
-    if (*whole > max_degrees || (*whole == max_degrees && !all_zeros(d->fraction)))
-        return std::nullopt;
+    return *whole < max_degrees || (*whole == max_degrees && all_zeros(d->fraction));
+}
+
+double coordinate_value(std::string_view s) {
     const double v = to_double(s.substr(1));
     return s[0] == '-' ? -v : v;
+}
+
+// The latitude and longitude parts of a location, split at the longitude's sign.
+std::optional<std::pair<std::string_view, std::string_view>> split_location(std::string_view text) {
+    if (text.size() > location_bytes_max || text.empty()) return std::nullopt;
+    const auto split = text.find_first_of("+-", 1);
+    if (split == std::string_view::npos) return std::nullopt;
+    const auto lat = text.substr(0, split), lon = text.substr(split);
+    if (!valid_coordinate(lat, 90) || !valid_coordinate(lon, 180)) return std::nullopt;
+    return std::pair{lat, lon};
 }
 
 }  // namespace
@@ -124,25 +137,60 @@ nanos diff_saturated(nanos now, nanos then) {
 }
 
 std::optional<location> parse_location(std::string_view text) {
-    if (text.size() > location_bytes_max || text.empty()) return std::nullopt;
-    // The longitude starts at the first sign after the latitude's own.
-    const auto split = text.find_first_of("+-", 1);
-    if (split == std::string_view::npos) return std::nullopt;
-    const auto lat = parse_coordinate(text.substr(0, split), 90);
-    const auto lon = parse_coordinate(text.substr(split), 180);
-    if (!lat || !lon) return std::nullopt;
-    return location{*lat, *lon};
+    const auto parts = split_location(text);
+    if (!parts) return std::nullopt;
+    return location{coordinate_value(parts->first), coordinate_value(parts->second)};
 }
 
-std::vector<std::string_view> split_fields(std::string_view line) {
-    std::vector<std::string_view> fields;
+bool valid_location(std::string_view text) { return split_location(text).has_value(); }
+
+namespace {
+
+// The fields of a line, without allocating: every command has at most 6, so a line with more
+// is invalid whatever they are and only the count matters past that.
+struct field_list {
+    static constexpr std::size_t capacity = 7;
+    std::string_view f[capacity];
+    std::size_t n = 0;  // capped at capacity
+    std::size_t size() const { return n; }
+    std::string_view operator[](std::size_t i) const { return f[i]; }
+};
+
+template <class Sink>
+void for_each_field(std::string_view line, Sink&& sink) {
     std::size_t i = 0;
     while (i < line.size()) {
         while (i < line.size() && is_space(line[i])) ++i;
         const std::size_t start = i;
         while (i < line.size() && !is_space(line[i])) ++i;
-        if (i > start) fields.push_back(line.substr(start, i - start));
+        if (i > start && !sink(line.substr(start, i - start))) return;
     }
+}
+
+field_list fields_of(std::string_view line) {
+    field_list out;
+    for_each_field(line, [&](std::string_view f) {
+        out.f[out.n++] = f;
+        return out.n < field_list::capacity;
+    });
+    return out;
+}
+
+}  // namespace
+
+bool flood_fields(std::string_view line, std::string_view (&out)[6]) {
+    const auto f = fields_of(line);
+    if (f.size() != 6 || f[0] != "FLOOD") return false;
+    for (std::size_t i = 0; i < 6; ++i) out[i] = f[i];
+    return true;
+}
+
+std::vector<std::string_view> split_fields(std::string_view line) {
+    std::vector<std::string_view> fields;
+    for_each_field(line, [&](std::string_view f) {
+        fields.push_back(f);
+        return true;
+    });
     return fields;
 }
 
@@ -157,15 +205,14 @@ bool valid_client(std::string_view client) {
     return !client.empty() && client.size() <= client_id_bytes_max;
 }
 
-message parse_iamat(const std::vector<std::string_view>& f) {
+message parse_iamat(const field_list& f) {
     if (f.size() != 4 || !valid_client(f[1])) return invalid{};
-    const auto where = parse_location(f[2]);
     const auto time = parse_time(f[3]);
-    if (!where || !time) return invalid{};
-    return iamat{f[1], f[2], *where, f[3], *time};
+    if (!valid_location(f[2]) || !time) return invalid{};
+    return iamat{f[1], f[2], f[3], *time};
 }
 
-message parse_whatsat(const std::vector<std::string_view>& f) {
+message parse_whatsat(const field_list& f) {
     if (f.size() != 4 || !valid_client(f[1])) return invalid{};
     // Radius: a decimal km in (0, 50], checked on the digits.
     const auto r = split_decimal(f[2]);
@@ -181,20 +228,19 @@ message parse_whatsat(const std::vector<std::string_view>& f) {
     return whatsat{f[1], to_double(f[2]) * 1000.0, static_cast<int>(*limit)};
 }
 
-message parse_flood(const std::vector<std::string_view>& f) {
+message parse_flood(const field_list& f) {
     if (f.size() != 6 || !valid_client(f[3]) || f[1].empty()) return invalid{};
     const auto diff = parse_diff(f[2]);
-    const auto where = parse_location(f[4]);
     const auto time = parse_time(f[5]);
-    if (!diff || !where || !time) return invalid{};
-    return flood{f[1], f[2], f[3], f[4], *where, f[5], *time};
+    if (!diff || !valid_location(f[4]) || !time) return invalid{};
+    return flood{f[1], f[2], f[3], f[4], f[5], *time};
 }
 
 }  // namespace
 
 message parse_message(std::string_view line) {
-    const auto f = split_fields(line);
-    if (f.empty()) return invalid{};
+    const auto f = fields_of(line);
+    if (f.size() == 0) return invalid{};
     if (f[0] == "IAMAT") return parse_iamat(f);
     if (f[0] == "WHATSAT") return parse_whatsat(f);
     if (f[0] == "FLOOD") return parse_flood(f);

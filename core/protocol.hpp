@@ -49,10 +49,16 @@ struct location {
 // and an optional non-empty fraction; latitude in [-90, 90], longitude in [-180, 180], checked
 // exactly on the digits (so `+90.0000001` is refused). At most location_bytes_max bytes.
 std::optional<location> parse_location(std::string_view text);
+// Whether parse_location would succeed, without converting to double (the hot path of FLOOD).
+bool valid_location(std::string_view text);
 
 // Splits a line into fields separated by runs of white space (space, \t, \n, \v, \f, \r);
 // leading and trailing white space is ignored.
 std::vector<std::string_view> split_fields(std::string_view line);
+
+// The six fields of a line that has exactly six and starts with FLOOD; false otherwise. No
+// field is checked: this is for recognising a repeat of a known record cheaply.
+bool flood_fields(std::string_view line, std::string_view (&out)[6]);
 
 // Removes one trailing '\r' (lines may end in "\r\n" on the wire).
 std::string_view strip_cr(std::string_view line);
@@ -60,8 +66,7 @@ std::string_view strip_cr(std::string_view line);
 // `IAMAT <client> <location> <client-time>`; text fields are views into the parsed line.
 struct iamat {
     std::string_view client;
-    std::string_view location_text;
-    location where;
+    std::string_view location_text;  // valid ISO 6709; parse_location gives its degrees
     std::string_view time_text;
     nanos time = 0;
 };
@@ -80,7 +85,6 @@ struct flood {
     std::string_view diff_text;
     std::string_view client;
     std::string_view location_text;
-    location where;
     std::string_view time_text;
     nanos time = 0;
 };

@@ -1,5 +1,7 @@
 #include "core/store.hpp"
 
+#include <algorithm>
+
 namespace herd::core {
 namespace {
 
@@ -22,7 +24,7 @@ int sign(int v) { return (v > 0) - (v < 0); }
 std::string record::at_line() const { return join_fields("AT", *this); }
 std::string record::flood_line() const { return join_fields("FLOOD", *this); }
 
-int compare(const record& a, const record& b) {
+int compare(const record_view& a, const record_view& b) {
     if (a.time != b.time) return a.time < b.time ? -1 : 1;
     if (int c = a.origin.compare(b.origin)) return sign(c);
     if (int c = a.location_text.compare(b.location_text)) return sign(c);
@@ -43,6 +45,22 @@ const record* store::merge(record r) {
         if (compare(r, it->second) <= 0) return nullptr;
         it->second = std::move(r);
     }
+    return changed(it);
+}
+
+const record* store::merge(const record_view& v) {
+    auto it = records_.find(v.client);
+    if (it != records_.end() && compare(v, it->second.view()) <= 0) return nullptr;
+    record r{std::string(v.client), std::string(v.location_text), std::string(v.time_text),
+             v.time, std::string(v.origin), std::string(v.diff_text)};
+    if (it == records_.end())
+        it = records_.emplace(std::string(v.client), std::move(r)).first;
+    else
+        it->second = std::move(r);
+    return changed(it);
+}
+
+const record* store::changed(map_type::iterator it) {
     ++version_;
     last_changed_ = it->first;
     return &it->second;
@@ -54,5 +72,13 @@ const record* store::find(std::string_view client) const {
 }
 
 bool operator==(const store& a, const store& b) { return a.records_ == b.records_; }
+
+std::vector<const record*> store::sorted() const {
+    std::vector<const record*> out;
+    out.reserve(records_.size());
+    for (const auto& [client, r] : records_) out.push_back(&r);
+    std::sort(out.begin(), out.end(), [](const record* a, const record* b) { return a->client < b->client; });
+    return out;
+}
 
 }  // namespace herd::core

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <map>
+#include <functional>
+#include <unordered_map>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -11,12 +13,28 @@
 
 namespace herd::core {
 
+// A hash for std::string keys that also takes string_view (lookups without a copy).
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// A record whose text lives elsewhere (in a parsed line): merge compares it without copying,
+// and builds a record only when it is newer than the stored one.
+struct record_view {
+    std::string_view client;
+    std::string_view location_text;
+    std::string_view time_text;
+    nanos time = 0;
+    std::string_view origin;
+    std::string_view diff_text;
+};
+
 // One client's last known position, as the server that took the IAMAT (its origin) formed it.
 // The text fields are kept byte for byte so that the AT line can be re-formed exactly.
 struct record {
     std::string client;
-    std::string location_text;
-    location where;
+    std::string location_text;  // valid ISO 6709: parse_location gives its degrees
     std::string time_text;
     nanos time = 0;
     std::string origin;
@@ -26,20 +44,28 @@ struct record {
     std::string at_line() const;
     // `FLOOD <origin> <diff> <client> <location> <client-time>` (no newline).
     std::string flood_line() const;
+
+    record_view view() const {
+        return {client, location_text, time_text, time, origin, diff_text};
+    }
 };
 
 // The store order: client time, then origin server name, then location text; then, so that the
 // order is total over everything a record carries, the time text and the diff text (two records
 // equal in all five are the same record). Negative, zero or positive like std::string::compare.
-int compare(const record& a, const record& b);
+int compare(const record_view& a, const record_view& b);
+inline int compare(const record& a, const record& b) { return compare(a.view(), b.view()); }
 
-// The records of one server, keyed by client id and iterated in client id order.
+// The records of one server, keyed by client id. A hash map: a server looks a client up for
+// every message it receives, and a tree of strings costs a cache miss a level. Its order is the
+// hash's, so nothing may iterate it into output: sorted() gives the records in client order.
 class store {
 public:
     // Keeps the newer of `r` and the stored record for its client. Returns the stored record
     // when the store changed (a first record for the client, or one newer than the stored one),
     // nullptr when it did not.
     const record* merge(record r);
+    const record* merge(const record_view& r);
 
     // The record of `client`, or nullptr.
     const record* find(std::string_view client) const;
@@ -52,13 +78,15 @@ public:
     std::uint64_t version() const { return version_; }
     const record* last_changed() const { return find(last_changed_); }
 
-    using map_type = std::map<std::string, record, std::less<>>;
-    map_type::const_iterator begin() const { return records_.begin(); }
-    map_type::const_iterator end() const { return records_.end(); }
+    // Every record, in client id order.
+    std::vector<const record*> sorted() const;
 
     friend bool operator==(const store& a, const store& b);
 
 private:
+    using map_type = std::unordered_map<std::string, record, string_hash, std::equal_to<>>;
+    const record* changed(map_type::iterator it);
+
     map_type records_;
     std::uint64_t version_ = 0;
     std::string last_changed_;  // the client whose record merge() last stored

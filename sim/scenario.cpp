@@ -208,7 +208,7 @@ private:
             if (info.name.empty() || info.name.size() > 64 ||
                 info.name.find_first_of(" \t\r\n\v\f") != std::string::npos)
                 v["name"].fail("expected 1 to 64 characters without white space");
-            if (s.herd.find(info.name)) v["name"].fail("duplicate server name " + info.name);
+            if (!names_.insert(info.name).second) v["name"].fail("duplicate server name " + info.name);
             if (v.has("host")) info.host = v["host"].string();
             if (v.has("port")) info.port = static_cast<std::uint16_t>(v["port"].integer(1, 65535));
             if (v.has("peer_port"))
@@ -250,9 +250,9 @@ private:
         return {a, b};
     }
 
-    std::string read_server(const node_ref& v, const scenario& s) {
+    std::string read_server(const node_ref& v, const scenario&) {
         std::string name = v.string();
-        if (!s.herd.find(name)) v.fail("unknown server " + name);
+        if (!names_.count(name)) v.fail("unknown server " + name);
         return name;
     }
 
@@ -411,6 +411,7 @@ private:
 
     node_ref root_;
     const std::string& file_;
+    std::set<std::string, std::less<>> names_;  // the servers read so far
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "sim/simulator.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
@@ -48,22 +49,85 @@ std::string format_time(nanos t) {
     return buf;
 }
 
-std::string message_kind(std::string_view line) {
-    if (line.starts_with("FLOOD ")) return "FLOOD";
-    if (line.starts_with("?")) return "refusal";
-    return "other";
+// Counters are kept in arrays by index during the run and named in finish().
+enum kind_index : std::uint32_t { kind_flood, kind_refusal, kind_other, kinds };
+const char* const kind_names[kinds] = {"FLOOD", "refusal", "other"};
+
+kind_index message_kind(std::string_view line) {
+    if (line.starts_with("FLOOD ")) return kind_flood;
+    if (line.starts_with("?")) return kind_refusal;
+    return kind_other;
 }
 
+enum reason_index : std::uint32_t { drop_link_down, drop_partition, drop_loss, drop_in_flight, drop_overload, reasons };
+const char* const reason_names[reasons] = {"link_down", "partition", "loss", "in_flight", "overload"};
+
+// 24 bytes: time, sequence, and what to do (kind in the low 3 bits of `what`, an index in the
+// next 32, and for ev_process the server's incarnation, modulo 2^29, above that).
 struct event {
     nanos t;
     std::uint64_t seq;
-    std::uint32_t kind;
-    std::uint32_t idx;
-    std::uint64_t aux;
+    std::uint64_t what;
     bool operator>(const event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    std::uint32_t kind() const { return static_cast<std::uint32_t>(what & 7); }
+    std::uint32_t idx() const { return static_cast<std::uint32_t>(what >> 3); }
+    std::uint64_t aux() const { return what >> 35; }
 };
+static_assert(sizeof(event) == 24);
 
 enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process };
+
+// One timeline line, written by hand: the hot paths record an event per message, and building
+// a JSON object for each would cost more than simulating it. Keys are fixed ASCII; values are
+// escaped as JSON strings (the text is UTF-8: it comes from the scenario, the core and the index).
+class json_line {
+public:
+    json_line(nanos t, const char* event) {
+        out_ = "{\"t_ms\":";
+        out_ += format_ms(t);
+        out_ += ",\"event\":\"";
+        out_ += event;
+        out_ += '"';
+    }
+    json_line& str(const char* key, std::string_view v) {
+        head(key);
+        out_ += '"';
+        for (char c : v) {
+            const auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                out_ += '\\';
+                out_ += c;
+            } else if (c == '\n') {
+                out_ += "\\n";
+            } else if (u < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", u);
+                out_ += buf;
+            } else {
+                out_ += c;
+            }
+        }
+        out_ += '"';
+        return *this;
+    }
+    json_line& num(const char* key, std::uint64_t v) {
+        head(key);
+        out_ += std::to_string(v);
+        return *this;
+    }
+    std::string done() {
+        out_ += '}';
+        return std::move(out_);
+    }
+
+private:
+    void head(const char* key) {
+        out_ += ",\"";
+        out_ += key;
+        out_ += "\":";
+    }
+    std::string out_;
+};
 
 struct input {
     enum { peer, client, places } k;
@@ -75,6 +139,7 @@ struct input {
 
 struct server_state {
     std::string name;
+    std::vector<std::string> neighbours;  // sorted
     std::optional<core::node> node;
     bool up = true;
     std::uint64_t incarnation = 0;
@@ -102,12 +167,18 @@ struct dir_state {
     nanos last_delivery = 0;
     rng r;
     std::string name;
+    // Messages of a FIFO link leave in order, so only the first waits in the event queue: the
+    // queue stays as deep as the number of busy links, not the number of messages in flight.
+    std::deque<std::uint32_t> in_order;
 };
 
 struct message {
     std::uint32_t dir;
     std::uint64_t epoch;
     std::string line;
+    nanos at;           // delivery time
+    std::uint64_t seq;  // taken when sent, so ties resolve in sending order
+    bool fifo;          // waits in its direction's queue, not in the event queue
 };
 
 struct places_query {
@@ -126,10 +197,18 @@ class simulation {
 public:
     simulation(const scenario& s, std::uint64_t seed, const places_fn& places)
         : s_(s), seed_(seed), places_(places) {
+        // Neighbour lists once for all (topology::neighbours scans every link).
+        std::map<std::string, std::vector<std::string>, std::less<>> adjacent;
+        for (const auto& l : s.links) {
+            adjacent[l.a].push_back(l.b);
+            adjacent[l.b].push_back(l.a);
+        }
+        for (auto& [name, list] : adjacent) std::sort(list.begin(), list.end());
         for (std::size_t i = 0; i < s.servers.size(); ++i) {
             server_state st;
             st.name = s.servers[i].name;
-            st.node.emplace(st.name, s.herd);
+            st.neighbours = adjacent[st.name];
+            st.node.emplace(st.name, st.neighbours, names_);
             st.clock_offset = ms_ns(s.servers[i].clock_offset_ms);
             st.processing = s.servers[i].processing_ms;
             st.proc_rng = rng::derive(seed, "node:" + st.name + ":processing");
@@ -145,7 +224,7 @@ public:
                 const std::uint32_t to = d == 0 ? index_.at(l.b) : index_.at(l.a);
                 const std::string name = servers_[from].name + "->" + servers_[to].name;
                 servers_[from].dir_to[servers_[to].name] = static_cast<std::uint32_t>(dirs_.size());
-                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name});
+                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name, {}});
             }
         }
         for (std::size_t i = 0; i < s.lines.size(); ++i)
@@ -169,6 +248,7 @@ public:
             if (first <= spec.to) push(first, ev_gen, static_cast<std::uint32_t>(g));
         }
         r_.seed = seed;
+        by_dir_.resize(dirs_.size());
         line_replies_.resize(s.lines.size());
     }
 
@@ -199,17 +279,20 @@ public:
 private:
     // ---- the event queue ----
     void push(nanos t, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
-        queue_.push(event{t, seq_++, kind, idx, aux});
+        push_with_seq(t, seq_++, kind, idx, aux);
+    }
+    void push_with_seq(nanos t, std::uint64_t seq, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
+        queue_.push(event{t, seq, kind | (std::uint64_t{idx} << 3) | ((aux & ((1ULL << 29) - 1)) << 35)});
     }
 
     void dispatch(const event& e) {
-        switch (e.kind) {
-            case ev_deliver: on_deliver(e.idx); break;
-            case ev_line: on_line(e.idx); break;
-            case ev_places: on_places(e.idx); break;
-            case ev_fault: on_fault(s_.faults[e.idx]); break;
-            case ev_gen: on_generate(e.idx); break;
-            case ev_process: on_process(e.idx, e.aux); break;
+        switch (e.kind()) {
+            case ev_deliver: on_deliver(e.idx()); break;
+            case ev_line: on_line(e.idx()); break;
+            case ev_places: on_places(e.idx()); break;
+            case ev_fault: on_fault(s_.faults[e.idx()]); break;
+            case ev_gen: on_generate(e.idx()); break;
+            case ev_process: on_process(e.idx(), e.aux()); break;
         }
     }
 
@@ -221,7 +304,7 @@ private:
             return;
         }
         if (st.inbox.size() >= inbox_max) {
-            ++r_.drops_by_reason["overload"];
+            ++drops_[drop_overload];
             return;
         }
         st.inbox.push_back(std::move(in));
@@ -233,7 +316,7 @@ private:
 
     void on_process(std::uint32_t s, std::uint64_t incarnation) {
         auto& st = servers_[s];
-        if (!st.up || st.incarnation != incarnation || st.inbox.empty()) return;
+        if (!st.up || (st.incarnation & ((1ULL << 29) - 1)) != incarnation || st.inbox.empty()) return;
         input in = std::move(st.inbox.front());
         st.inbox.pop_front();
         handle(s, in);
@@ -278,18 +361,18 @@ private:
         const std::uint32_t d = servers_[s].dir_to.at(peer);
         auto& dir = dirs_[d];
         auto& link = links_[dir.link];
-        const std::string kind = message_kind(line);
-        ++r_.messages_by_kind[kind].sent;
-        ++r_.messages_by_link[dir.name].sent;
+        const kind_index kind = message_kind(line);
+        ++by_kind_[kind].sent;
+        ++by_dir_[d].sent;
         trace_message("send", d, kind, nullptr);
-        if (!link.connected) return drop(d, kind, "link_down");
-        if (dir.blackhole) return drop(d, kind, "partition");
-        if (dir.r.chance(link.params.loss)) return drop(d, kind, "loss");
+        if (!link.connected) return drop(d, kind, drop_link_down);
+        if (dir.blackhole) return drop(d, kind, drop_partition);
+        if (dir.r.chance(link.params.loss)) return drop(d, kind, drop_loss);
         const bool twice = dir.r.chance(link.params.duplicate);
         schedule(d, line);
         if (twice) {
-            ++r_.messages_by_kind[kind].duplicated;
-            ++r_.messages_by_link[dir.name].duplicated;
+            ++by_kind_[kind].duplicated;
+            ++by_dir_[d].duplicated;
             trace_message("duplicate", d, kind, nullptr);
             schedule(d, std::move(line));
         }
@@ -299,48 +382,61 @@ private:
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
-        if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
+        const bool fifo = link.params.fifo;
+        if (fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
         dir.last_delivery = std::max(dir.last_delivery, at);
+        const std::uint64_t seq = seq_++;
         std::uint32_t slot;
         if (!free_msgs_.empty()) {
             slot = free_msgs_.back();
             free_msgs_.pop_back();
-            msgs_[slot] = {d, link.epoch, std::move(line)};
+            msgs_[slot] = {d, link.epoch, std::move(line), at, seq, fifo};
         } else {
             slot = static_cast<std::uint32_t>(msgs_.size());
-            msgs_.push_back({d, link.epoch, std::move(line)});
+            msgs_.push_back({d, link.epoch, std::move(line), at, seq, fifo});
         }
-        push(at, ev_deliver, slot);
+        if (fifo) {
+            dir.in_order.push_back(slot);
+            if (dir.in_order.size() > 1) return;  // it follows the head
+        }
+        push_with_seq(at, seq, ev_deliver, slot);
     }
 
     void on_deliver(std::uint32_t slot) {
         message m = std::move(msgs_[slot]);
         free_msgs_.push_back(slot);
-        const auto& dir = dirs_[m.dir];
+        auto& dir = dirs_[m.dir];
+        if (m.fifo) {
+            dir.in_order.pop_front();
+            if (!dir.in_order.empty()) {
+                const message& next = msgs_[dir.in_order.front()];
+                push_with_seq(next.at, next.seq, ev_deliver, dir.in_order.front());
+            }
+        }
         const auto& link = links_[dir.link];
-        const std::string kind = message_kind(m.line);
+        const kind_index kind = message_kind(m.line);
         // A connection that broke while the message was in flight lost it.
-        if (link.epoch != m.epoch || !link.connected) return drop(m.dir, kind, "in_flight");
-        ++r_.messages_by_kind[kind].delivered;
-        ++r_.messages_by_link[dir.name].delivered;
+        if (link.epoch != m.epoch || !link.connected) return drop(m.dir, kind, drop_in_flight);
+        ++by_kind_[kind].delivered;
+        ++by_dir_[m.dir].delivered;
         trace_message("deliver", m.dir, kind, nullptr);
         m.line.pop_back();  // the '\n'
         deliver_input(dir.to, input{input::peer, dir.from, 0, 0, std::move(m.line)});
     }
 
-    void drop(std::uint32_t d, const std::string& kind, const char* reason) {
-        ++r_.messages_by_kind[kind].dropped;
-        ++r_.messages_by_link[dirs_[d].name].dropped;
-        ++r_.drops_by_reason[reason];
-        trace_message("drop", d, kind, reason);
+    void drop(std::uint32_t d, kind_index kind, reason_index reason) {
+        ++by_kind_[kind].dropped;
+        ++by_dir_[d].dropped;
+        ++drops_[reason];
+        trace_message("drop", d, kind, reason_names[reason]);
     }
 
-    void trace_message(const char* what, std::uint32_t d, const std::string& kind, const char* reason) {
+    void trace_message(const char* what, std::uint32_t d, kind_index kind, const char* reason) {
         if (!s_.timeline_messages) return;
-        ojson j{{"t_ms", 0}, {"event", what}, {"from", servers_[dirs_[d].from].name},
-                {"to", servers_[dirs_[d].to].name}, {"kind", kind}};
-        if (reason) j["reason"] = reason;
-        timeline(std::move(j));
+        json_line j(now_, what);
+        j.str("from", servers_[dirs_[d].from].name).str("to", servers_[dirs_[d].to].name).str("kind", kind_names[kind]);
+        if (reason) j.str("reason", reason);
+        timeline(j.done());
     }
 
     // Recomputes whether link l is connected and tells both ends when that changed.
@@ -467,7 +563,7 @@ private:
         // The process starts afresh; only the store survives a crash that kept its state.
         core::store kept;
         if (st.node) kept = st.node->records();
-        st.node.emplace(st.name, s_.herd, std::move(kept));
+        st.node.emplace(st.name, st.neighbours, names_, std::move(kept));
         st.up = true;
         set_live(s, true);
         for (std::uint32_t l = 0; l < links_.size(); ++l)
@@ -491,16 +587,16 @@ private:
         ++r_.client_requests[first == "IAMAT" || first == "WHATSAT" ? first : "other"];
         if (!servers_[s].up) {
             ++r_.client_failures;
-            timeline(ojson{{"t_ms", 0}, {"event", "fail"}, {"server", servers_[s].name}, {"line", line}});
+            timeline(json_line(now_, "fail").str("server", servers_[s].name).str("line", line).done());
             return;
         }
-        timeline(ojson{{"t_ms", 0}, {"event", "request"}, {"server", servers_[s].name}, {"conn", conn}, {"line", line}});
+        timeline(json_line(now_, "request").str("server", servers_[s].name).num("conn", conn).str("line", line).done());
         deliver_input(s, input{input::client, 0, conn, 0, std::move(line)});
     }
 
     void on_reply(std::uint32_t s, const core::reply_effect& rep) {
         if (rep.text.starts_with("? ")) ++r_.client_refusals;
-        timeline(ojson{{"t_ms", 0}, {"event", "reply"}, {"server", servers_[s].name}, {"conn", rep.conn}, {"reply", rep.text}});
+        timeline(json_line(now_, "reply").str("server", servers_[s].name).num("conn", rep.conn).str("reply", rep.text).done());
         const auto it = conn_line_.find(rep.conn);
         if (it != conn_line_.end() && !line_replies_[it->second]) line_replies_[it->second] = rep.text;
     }
@@ -579,7 +675,7 @@ private:
             records_.push_back(*rec);
             it = update_ids_.emplace(std::move(key), id).first;
             issued = true;
-            timeline(ojson{{"t_ms", 0}, {"event", "issue"}, {"update", id}, {"client", rec->client}, {"origin", servers_[s].name}});
+            timeline(json_line(now_, "issue").num("update", id).str("client", rec->client).str("origin", servers_[s].name).done());
         }
         const std::uint32_t u = it->second;
         auto& h = held(s);
@@ -599,7 +695,8 @@ private:
             --total_holders_;
         }
         r_.applied.push_back({u, s, now_});
-        if (s_.timeline_messages) timeline(ojson{{"t_ms", 0}, {"event", "apply"}, {"update", u}, {"server", servers_[s].name}});
+        if (s_.timeline_messages)
+            timeline(json_line(now_, "apply").num("update", u).str("server", servers_[s].name).done());
         note_staleness();
     }
 
@@ -636,20 +733,29 @@ private:
 
     void emit_sample(nanos t) {
         ++samples_;
-        ojson j{{"t_ms", 0}, {"event", "stale"}, {"stale", stale()}, {"live_servers", live_}};
-        timeline(std::move(j), t);
+        timeline(json_line(t, "stale").num("stale", stale()).num("live_servers", live_).done());
     }
 
-    void timeline(ojson j, std::optional<nanos> at = std::nullopt) {
-        if (r_.timeline.size() >= timeline_max) return;
-        // t_ms goes in as exact text; nlohmann would print a double.
+    void timeline(std::string line) {
+        if (r_.timeline.size() < timeline_max) r_.timeline.push_back(std::move(line));
+    }
+
+    // The rare events (faults, link changes) carry nested values: nlohmann writes those.
+    void timeline(ojson j) {
         std::string line = j.dump(-1, ' ', false, ojson::error_handler_t::replace);
-        const std::string t = format_ms(at.value_or(now_));
-        line.replace(line.find("\"t_ms\":0"), 8, "\"t_ms\":" + t);
-        r_.timeline.push_back(std::move(line));
+        // t_ms goes in as exact text; nlohmann would print a double.
+        line.replace(line.find("\"t_ms\":0"), 8, "\"t_ms\":" + format_ms(now_));
+        timeline(std::move(line));
     }
 
     void finish() {
+        // Name the counters; a kind, link or reason that saw nothing is left out.
+        for (std::uint32_t k = 0; k < kinds; ++k)
+            if (by_kind_[k].sent) r_.messages_by_kind[kind_names[k]] = by_kind_[k];
+        for (std::uint32_t d = 0; d < dirs_.size(); ++d)
+            if (by_dir_[d].sent) r_.messages_by_link[dirs_[d].name] = by_dir_[d];
+        for (std::uint32_t x = 0; x < reasons; ++x)
+            if (drops_[x]) r_.drops_by_reason[reason_names[x]] = drops_[x];
         std::sort(r_.applied.begin(), r_.applied.end(), [](const update_row& a, const update_row& b) {
             return std::tie(a.update, a.applied, a.server) < std::tie(b.update, b.applied, b.server);
         });
@@ -740,6 +846,7 @@ private:
     const scenario& s_;
     std::uint64_t seed_;
     const places_fn& places_;
+    std::shared_ptr<const core::node::server_names> names_ = core::node::names_of(s_.herd);
     std::vector<server_state> servers_;
     std::map<std::string, std::uint32_t, std::less<>> index_;
     std::vector<link_state> links_;
@@ -748,6 +855,9 @@ private:
     std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
     std::uint64_t seq_ = 0;
     nanos now_ = 0;
+    message_counts by_kind_[kinds];
+    std::vector<message_counts> by_dir_;
+    std::uint64_t drops_[reasons] = {};
     std::vector<message> msgs_;
     std::vector<std::uint32_t> free_msgs_;
     std::vector<places_query> places_q_;
@@ -771,10 +881,15 @@ private:
 
 std::string format_ms(core::nanos ns) {
     char buf[48];
+    char* p = buf;
     const bool neg = ns < 0;
-    const auto mag = neg ? -static_cast<unsigned long long>(ns) : static_cast<unsigned long long>(ns);
-    std::snprintf(buf, sizeof buf, "%s%llu.%06llu", neg ? "-" : "", mag / 1'000'000, mag % 1'000'000);
-    return buf;
+    const auto mag = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
+    if (neg) *p++ = '-';
+    p = std::to_chars(p, buf + sizeof buf, mag / 1'000'000).ptr;
+    *p++ = '.';
+    std::uint64_t frac = mag % 1'000'000;
+    for (int i = 5; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
+    return std::string(buf, p + 6);
 }
 
 run_result run(const scenario& s, std::optional<std::uint64_t> seed, const places_fn& places,
@@ -818,10 +933,12 @@ std::string summary_json(const scenario& s, const run_result& r) {
         msgs[kind] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}};
     j["messages"] = msgs;
     j["drops_by_reason"] = r.drops_by_reason;
-    ojson links = ojson::object();
+    // An array, not an object: ordered_json finds keys by a linear scan, and a big herd has
+    // thousands of links.
+    ojson links = ojson::array();
     for (const auto& [name, c] : r.messages_by_link)
-        links[name] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}};
-    j["messages_by_link"] = links;
+        links.push_back({{"link", name}, {"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}});
+    j["messages_by_link"] = std::move(links);
     j["client_requests"] = r.client_requests;
     j["client_failures"] = r.client_failures;
     j["client_refusals"] = r.client_refusals;

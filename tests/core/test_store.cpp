@@ -97,8 +97,16 @@ TEST_CASE("merge gives the same store for every shuffled, duplicated delivery or
             REQUIRE(st == reference);
         }
         // The survivor for each client is the maximum of its records.
-        for (const auto& [client, kept] : reference)
+        for (const record* kept : reference.sorted())
             for (const auto& x : set)
-                if (x.client == client) REQUIRE(compare(x, kept) <= 0);
+                if (x.client == kept->client) REQUIRE(compare(x, *kept) <= 0);
     }
+}
+
+TEST_CASE("sorted() lists the records in client id order", "[core]") {
+    store st;
+    for (const char* c : {"kiwi", "apple", "mango", "banana"}) st.merge(rec(c, 1, "Hands"));
+    std::vector<std::string> clients;
+    for (const record* r : st.sorted()) clients.push_back(r->client);
+    CHECK(clients == std::vector<std::string>{"apple", "banana", "kiwi", "mango"});
 }

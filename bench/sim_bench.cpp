@@ -1,0 +1,111 @@
+// Simulator throughput (a benchmark, not a test): events per second on one core, against a bare
+// std::priority_queue of 24-byte events at the same depth, and the 1,000-server run.
+//   build/bench/sim_bench [--quick]
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <queue>
+#include <set>
+#include <vector>
+
+#include "sim/random.hpp"
+#include "sim/scenario.hpp"
+#include "sim/simulator.hpp"
+
+using namespace herd;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(clock_type::time_point t0) {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// The baseline: push/pop on a priority queue of 24-byte events kept at `depth`.
+double bare_queue_events_per_s(std::size_t depth, std::size_t ops) {
+    struct ev {
+        std::int64_t t;
+        std::uint64_t seq;
+        std::uint64_t payload;
+        bool operator>(const ev& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
+    static_assert(sizeof(ev) == 24);
+    std::priority_queue<ev, std::vector<ev>, std::greater<>> q;
+    sim::rng r(1);
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < depth; ++i) q.push({static_cast<std::int64_t>(r.below(1'000'000)), seq++, i});
+    const auto t0 = clock_type::now();
+    std::uint64_t sink = 0;
+    for (std::size_t i = 0; i < ops; ++i) {
+        const ev e = q.top();
+        q.pop();
+        sink += e.payload;
+        q.push({e.t + static_cast<std::int64_t>(r.below(1'000'000)), seq++, e.payload});
+    }
+    const double s = seconds_since(t0);
+    if (sink == 42) std::puts("");
+    return static_cast<double>(ops) / s;
+}
+
+nlohmann::json random_graph(int n, int degree, std::uint64_t seed) {
+    sim::rng r(seed);
+    std::set<std::pair<int, int>> edges;
+    for (int v = 1; v < n; ++v) edges.insert({static_cast<int>(r.below(v)), v});
+    while (edges.size() < static_cast<std::size_t>(n * degree / 2)) {
+        const int a = static_cast<int>(r.below(n)), b = static_cast<int>(r.below(n));
+        if (a != b) edges.insert(std::minmax(a, b));
+    }
+    nlohmann::json servers = nlohmann::json::array(), links = nlohmann::json::array();
+    for (int i = 0; i < n; ++i) servers.push_back({{"name", "S" + std::to_string(i)}});
+    for (auto [a, b] : edges) links.push_back({{"between", {"S" + std::to_string(a), "S" + std::to_string(b)}}});
+    return {{"servers", servers}, {"links", links},
+            {"link_defaults", {{"latency_ms", {{"dist", "uniform"}, {"min", 2}, {"max", 20}}}}}};
+}
+
+void report(const char* name, const sim::scenario& s) {
+    const auto t0 = clock_type::now();
+    const auto r = sim::run(s, std::nullopt, {});
+    const double secs = seconds_since(t0);
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::printf("%-34s %10llu events %8.2f s %8.2f M events/s  %zu updates  converged %s  peak RSS %.0f MB\n",
+                name, static_cast<unsigned long long>(r.events), secs,
+                static_cast<double>(r.events) / secs / 1e6, r.updates.size(), r.converged ? "yes" : "no",
+                static_cast<double>(ru.ru_maxrss) / 1024);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    std::printf("bare std::priority_queue, 24-byte events, depth 4096: %.2f M events/s\n",
+                bare_queue_events_per_s(4096, quick ? 2'000'000 : 20'000'000) / 1e6);
+
+    // The seed herd under heavy load: 5,000 clients, 20,000 requests/s for 10 s of virtual time.
+    nlohmann::json seed = {
+        {"name", "seed-heavy"},
+        {"topology", random_graph(5, 2, 1)},
+        {"timeline", {{"messages", false}}},
+        {"workload", {{{"generate", {{"clients", 5000}, {"rate_per_s", 20000}, {"from_ms", 0},
+                                     {"to_ms", quick ? 1000 : 10000}}}}}}};
+    seed["topology"] = {
+        {"servers", {{{"name", "Goloman"}}, {{"name", "Hands"}}, {{"name", "Holiday"}}, {{"name", "Welsh"}}, {{"name", "Wilkes"}}}},
+        {"links", {{{"between", {"Goloman", "Hands"}}}, {{"between", {"Goloman", "Holiday"}}}, {{"between", {"Goloman", "Wilkes"}}},
+                   {{"between", {"Hands", "Wilkes"}}}, {{"between", {"Holiday", "Welsh"}}}, {{"between", {"Holiday", "Wilkes"}}}}},
+        {"link_defaults", {{"latency_ms", {{"dist", "uniform"}, {"min", 5}, {"max", 15}}}}}};
+    report("seed herd, 20,000 requests/s", sim::parse_scenario(seed.dump(), "seed-heavy"));
+
+    // 1,000 servers, average degree 6, 10,000 updates.
+    const int updates = quick ? 1000 : 10000;
+    nlohmann::json big = {
+        {"name", "random-1000"},
+        {"topology", random_graph(1000, 6, 2)},
+        {"timeline", {{"messages", false}}},
+        {"workload", {{{"generate", {{"clients", 10000}, {"rate_per_s", 1000}, {"from_ms", 0},
+                                     {"to_ms", updates}}}}}}};
+    report(quick ? "1,000 servers, ~1,000 updates" : "1,000 servers, ~10,000 updates",
+           sim::parse_scenario(big.dump(), "random-1000"));
+}
