@@ -42,14 +42,16 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
 int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
             std::optional<std::filesystem::path> out_dir, std::ostream& out, std::ostream& err) {
     sim::scenario s;
+    sim::places_fn places;
     try {
         s = sim::load_scenario(file);
+        places = places_source(s);
     } catch (const sim::scenario_error& e) {
         err << e.what() << "\n";
         return 2;
     }
     const auto progress = progress_reporter();
-    const sim::run_result r = sim::run(s, seed, places_source(), progress);
+    const sim::run_result r = sim::run(s, seed, places, progress);
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
     const std::uint64_t used_seed = seed.value_or(s.seed);
     const auto dir = out_dir.value_or(std::filesystem::path("runs") / (s.name + "-seed" + std::to_string(used_seed)));
@@ -98,15 +100,17 @@ int run_check(const std::vector<std::filesystem::path>& files, std::ostream& out
     int code = 0;
     for (const auto& file : files) {
         sim::scenario s;
+        sim::places_fn places;
         try {
             s = sim::load_scenario(file);
+            places = places_source(s);
         } catch (const sim::scenario_error& e) {
             err << e.what() << "\n";
             out << "INVALID " << file.string() << "\n";
             code = 2;
             continue;
         }
-        const sim::run_result r = sim::run(s, std::nullopt, places_source());
+        const sim::run_result r = sim::run(s, std::nullopt, places);
         if (r.ok) {
             out << "PASS " << file.string() << " (seed " << s.seed << ", " << r.expectations.size()
                 << " expectations)\n";

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds, then runs the seed herd and writes its report.
-# Until the simulator exists, that is the in-memory demo (`herd demo`), written to runs/demo/.
+# The main job: installs what is missing, builds, then simulates the seed herd
+# (scenarios/seed.json) and writes its run directory to runs/seed/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec build/cli/herd demo --out runs/demo "$@"
+exec build/cli/herd sim scenarios/seed.json --out runs/seed "$@"

@@ -174,6 +174,11 @@ public:
             if (p.has("provider") && p["provider"].string() != "offline")
                 p["provider"].fail("the simulator answers from the offline index: expected \"offline\"");
             if (p.has("delay_ms")) s.places_delay_ms = read_distribution(p["delay_ms"]);
+            if (p.has("data")) {
+                const std::filesystem::path data = p["data"].string();
+                if (data.empty()) p["data"].fail("expected a file name");
+                s.places_data = (data.is_absolute() ? data : std::filesystem::path(file_).parent_path() / data).string();
+            }
         }
         if (root_.has("workload")) read_workload(root_["workload"], s);
         if (root_.has("faults")) read_faults(root_["faults"], s);

@@ -98,6 +98,7 @@ struct scenario {
     std::vector<link_spec> links;
     std::string repair = "none";
     distribution places_delay_ms{distribution::kind::constant, 20, 0};
+    std::string places_data;  // a places data file (resolved against the scenario's folder); empty: the embedded set
     std::vector<timed_line> lines;
     std::vector<generator> generators;
     std::vector<fault> faults;

@@ -32,7 +32,7 @@ TEST_CASE("derived streams depend on the name only, so adding a part shifts noth
     CHECK(rng::derive(8, "link:A->B").next() != rng::derive(7, "link:A->B").next());
 }
 
-TEST_CASE("below stays in range and uniform01 in [0, 1)", "[sim]") {
+TEST_CASE("below stays in range and uniform01 stays within zero and one", "[sim]") {
     rng r(1);
     std::uint64_t counts[6] = {};
     for (int i = 0; i < 60000; ++i) {
