@@ -1,5 +1,11 @@
 #include "cli/demo.hpp"
 
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -82,6 +88,14 @@ int run_demo(const std::filesystem::path& dir, std::ostream& out) {
     }
     out << "\nwrote " << path.string() << "\n";
     return 0;
+}
+
+void add_demo_command(CLI::App& app, int& exit_code) {
+    auto out = std::make_shared<std::string>("runs/demo");
+    auto* demo = app.add_subcommand(
+        "demo", "Run the seed herd in memory through a short script and write its transcript");
+    demo->add_option("--out", *out, "Directory for report.txt")->capture_default_str();
+    demo->callback([out, &exit_code] { exit_code = run_demo(*out, std::cout); });
 }
 
 }  // namespace herd::cli

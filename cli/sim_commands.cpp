@@ -1,5 +1,11 @@
 #include "cli/sim_commands.hpp"
 
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -124,6 +130,31 @@ int run_check(const std::vector<std::filesystem::path>& files, std::ostream& out
         code = std::max(code, 1);
     }
     return code;
+}
+
+void add_sim_commands(CLI::App& app, int& exit_code) {
+    struct sim_options {
+        std::string file;
+        std::optional<std::uint64_t> seed;
+        std::optional<std::string> out;
+    };
+    auto o = std::make_shared<sim_options>();
+    auto* sim = app.add_subcommand("sim", "Simulate a scenario deterministically and write its run directory");
+    sim->add_option("SCENARIO", o->file, "Scenario file (JSON)")->required();
+    sim->add_option("--seed", o->seed, "Seed (default: the scenario's own)");
+    sim->add_option("--out", o->out, "Run directory (default: runs/<name>-seed<N>)");
+    sim->callback([o, &exit_code] {
+        std::optional<std::filesystem::path> out;
+        if (o->out) out = *o->out;
+        exit_code = run_sim(o->file, o->seed, out, std::cout, std::cerr);
+    });
+
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto* check = app.add_subcommand("check", "Run scenarios and check their expectations; one PASS/FAIL line each");
+    check->add_option("SCENARIO", *files, "Scenario files")->required();
+    check->callback([files, &exit_code] {
+        exit_code = run_check({files->begin(), files->end()}, std::cout, std::cerr);
+    });
 }
 
 }  // namespace herd::cli
