@@ -14,81 +14,7 @@ using json = nlohmann::json;
 
 constexpr double ms_max = 1e9;  // about 11.5 days of virtual time: plenty, and no overflow
 
-// A JSON value with its path, for messages: `file: $.faults[2].at_ms: expected a number`.
-class node_ref {
-public:
-    node_ref(const json& j, std::string path, const std::string& file)
-        : j_(j), path_(std::move(path)), file_(file) {}
-
-    [[noreturn]] void fail(const std::string& problem) const {
-        throw scenario_error(file_ + ": " + path_ + ": " + problem);
-    }
-
-    const json& value() const { return j_; }
-    const std::string& path() const { return path_; }
-
-    // Checks that this is an object whose keys are all in `allowed`.
-    const node_ref& object(std::initializer_list<const char*> allowed) const {
-        if (!j_.is_object()) fail("expected an object");
-        for (const auto& [key, v] : j_.items()) {
-            bool ok = false;
-            for (const char* a : allowed) ok = ok || key == a;
-            if (!ok) child(key).fail("unknown field");
-        }
-        return *this;
-    }
-
-    bool has(const char* key) const { return j_.contains(key); }
-    node_ref operator[](const char* key) const { return child(key); }
-    node_ref at(std::size_t i) const {
-        return node_ref(j_[i], path_ + "[" + std::to_string(i) + "]", file_);
-    }
-
-    std::size_t array(std::size_t min = 0) const {
-        if (!j_.is_array()) fail("expected an array");
-        if (j_.size() < min) fail("expected at least " + std::to_string(min) + " element(s)");
-        return j_.size();
-    }
-
-    double number(double min, double max) const {
-        if (!j_.is_number()) fail("expected a number");
-        const double v = j_.get<double>();
-        if (!std::isfinite(v) || v < min || v > max) {
-            std::ostringstream os;
-            os << "expected a number in [" << min << ", " << max << "]";
-            fail(os.str());
-        }
-        return v;
-    }
-
-    std::uint64_t integer(std::uint64_t min, std::uint64_t max) const {
-        if (!j_.is_number_integer() || (j_.is_number_integer() && !j_.is_number_unsigned() && j_.get<std::int64_t>() < 0))
-            fail("expected a non-negative integer");
-        const auto v = j_.get<std::uint64_t>();
-        if (v < min || v > max)
-            fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "]");
-        return v;
-    }
-
-    bool boolean() const {
-        if (!j_.is_boolean()) fail("expected true or false");
-        return j_.get<bool>();
-    }
-
-    std::string string() const {
-        if (!j_.is_string()) fail("expected a string");
-        return j_.get<std::string>();
-    }
-
-private:
-    node_ref child(const std::string& key) const {
-        return node_ref(j_.at(key), path_ + "." + key, file_);
-    }
-
-    const json& j_;
-    std::string path_;
-    const std::string& file_;
-};
+using node_ref = core::json_reader;
 
 core::nanos ms_to_ns(double ms) { return static_cast<core::nanos>(std::llround(ms * 1e6)); }
 
@@ -145,7 +71,7 @@ public:
 
     scenario load() {
         root_.object({"name", "seed", "start_time", "topology", "protocol", "places", "workload",
-                      "faults", "expect", "timeline", "limits"});
+                      "faults", "expect", "timeline", "limits", "net"});
         scenario s;
         s.file = file_;
         if (!root_.has("name")) root_.fail("missing field name");
@@ -169,17 +95,13 @@ public:
             }
         }
         if (root_.has("places")) {
+            // The simulator always answers from the offline index (over `data` when given),
+            // whatever provider the real herd would use.
             const auto p = root_["places"];
-            p.object({"provider", "delay_ms", "data", "endpoint", "key_env", "timeout_ms"});
-            if (p.has("provider") && p["provider"].string() != "offline")
-                p["provider"].fail("the simulator answers from the offline index: expected \"offline\"");
+            s.places_data = core::read_places(p, {"delay_ms"}).data;
             if (p.has("delay_ms")) s.places_delay_ms = read_distribution(p["delay_ms"]);
-            if (p.has("data")) {
-                const std::filesystem::path data = p["data"].string();
-                if (data.empty()) p["data"].fail("expected a file name");
-                s.places_data = (data.is_absolute() ? data : std::filesystem::path(file_).parent_path() / data).string();
-            }
         }
+        if (root_.has("net")) core::read_config(root_.value(), file_);  // checks the real host's limits
         if (root_.has("workload")) read_workload(root_["workload"], s);
         if (root_.has("faults")) read_faults(root_["faults"], s);
         if (root_.has("expect")) read_expect(root_["expect"], s);
@@ -199,52 +121,27 @@ public:
 
 private:
     void read_topology(const node_ref& t, scenario& s) {
-        t.object({"servers", "links", "link_defaults"});
-        if (!t.has("servers")) t.fail("missing field servers");
-        const auto servers = t["servers"];
-        const std::size_t n = servers.array(1);
-        if (n > 10'000) servers.fail("at most 10000 servers");
-        for (std::size_t i = 0; i < n; ++i) {
-            const auto v = servers.at(i);
-            v.object({"name", "host", "port", "peer_port", "processing_ms", "clock_offset_ms"});
-            if (!v.has("name")) v.fail("missing field name");
-            core::server_info info;
-            info.name = v["name"].string();
-            if (info.name.empty() || info.name.size() > 64 ||
-                info.name.find_first_of(" \t\r\n\v\f") != std::string::npos)
-                v["name"].fail("expected 1 to 64 characters without white space");
-            if (!names_.insert(info.name).second) v["name"].fail("duplicate server name " + info.name);
-            if (v.has("host")) info.host = v["host"].string();
-            if (v.has("port")) info.port = static_cast<std::uint16_t>(v["port"].integer(1, 65535));
-            if (v.has("peer_port"))
-                info.peer_port = static_cast<std::uint16_t>(v["peer_port"].integer(1, 65535));
-            server_spec spec{info.name, std::nullopt, 0};
-            if (v.has("processing_ms")) spec.processing_ms = read_distribution(v["processing_ms"]);
-            if (v.has("clock_offset_ms")) spec.clock_offset_ms = v["clock_offset_ms"].number(-ms_max, ms_max);
-            s.herd.servers.push_back(std::move(info));
-            s.servers.push_back(std::move(spec));
-        }
         link_params defaults;
         if (t.has("link_defaults")) {
             const auto d = t["link_defaults"];
             d.object({"latency_ms", "loss", "duplicate", "fifo"});
             defaults = read_link_params(d, defaults);
         }
-        if (t.has("links")) {
-            const auto links = t["links"];
-            const std::size_t m = links.array();
-            std::set<std::pair<std::string, std::string>> seen;
-            for (std::size_t i = 0; i < m; ++i) {
-                const auto l = links.at(i);
-                l.object({"between", "latency_ms", "loss", "duplicate", "fifo"});
-                if (!l.has("between")) l.fail("missing field between");
-                auto [a, b] = read_pair(l["between"], s);
-                if (!seen.insert(std::minmax(a, b)).second)
-                    l["between"].fail("duplicate link " + a + "–" + b);
-                s.herd.links.emplace_back(a, b);
-                s.links.push_back({a, b, read_link_params(l, defaults)});
-            }
-        }
+        core::topology_hooks hooks;
+        hooks.server_keys = {"processing_ms", "clock_offset_ms"};
+        hooks.link_keys = {"latency_ms", "loss", "duplicate", "fifo"};
+        hooks.on_server = [&](const node_ref& v, std::size_t) {
+            server_spec spec{v["name"].string(), std::nullopt, 0};
+            if (v.has("processing_ms")) spec.processing_ms = read_distribution(v["processing_ms"]);
+            if (v.has("clock_offset_ms")) spec.clock_offset_ms = v["clock_offset_ms"].number(-ms_max, ms_max);
+            names_.insert(spec.name);
+            s.servers.push_back(std::move(spec));
+        };
+        hooks.on_link = [&](const node_ref& l, std::size_t) {
+            const auto p = l["between"];
+            s.links.push_back({p.at(0).string(), p.at(1).string(), read_link_params(l, defaults)});
+        };
+        s.herd = core::read_topology(t, hooks);
     }
 
     std::pair<std::string, std::string> read_pair(const node_ref& p, const scenario& s) {
@@ -422,13 +319,7 @@ private:
 }  // namespace
 
 scenario parse_scenario(std::string_view text, const std::string& file) {
-    json root;
-    try {
-        root = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
-        // nlohmann's message names the byte; keep it on one line.
-        throw scenario_error(file + ": $: malformed JSON (" + std::string(e.what()) + ")");
-    }
+    const json root = core::parse_json(text, file);
     return loader(root, file).load();
 }
 

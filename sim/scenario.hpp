@@ -9,16 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/protocol.hpp"
 #include "core/topology.hpp"
 
 namespace herd::sim {
 
 // `file: $.json.path: problem`; the CLI prints it and exits 2.
-class scenario_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using scenario_error = core::config_error;
 
 // A distribution of durations or distances, in the unit of the key that holds it.
 struct distribution {

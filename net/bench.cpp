@@ -1,0 +1,198 @@
+#include "net/bench.hpp"
+
+#include <utility>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <ostream>
+#include <random>
+
+#include "core/protocol.hpp"
+#include "net/clock.hpp"
+
+namespace herd::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+double ms_between(steady::time_point a, steady::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+double percentile(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(v.size())));
+    return v[std::clamp<std::size_t>(k, 1, v.size()) - 1];
+}
+
+std::string client_time(core::nanos t) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(t / 1'000'000'000),
+                  static_cast<long long>(t % 1'000'000'000));
+    return buf;
+}
+
+tcp::endpoint endpoint_of(const core::server_info& s) {
+    return {asio::ip::make_address(s.host), s.port};
+}
+
+// The server most hops away from `origin` (breadth first over the links).
+std::string farthest_from(const core::topology& herd, const std::string& origin) {
+    std::map<std::string, int> hops{{origin, 0}};
+    std::deque<std::string> queue{origin};
+    std::string last = origin;
+    while (!queue.empty()) {
+        const std::string v = queue.front();
+        queue.pop_front();
+        last = v;
+        for (const auto& n : herd.neighbours(v))
+            if (hops.emplace(n, hops[v] + 1).second) queue.push_back(n);
+    }
+    return last;
+}
+
+struct shared_state {
+    steady::time_point deadline;
+    std::vector<double> latencies_ms;
+    std::uint64_t errors = 0;
+    std::vector<double> probe_ms;
+};
+
+asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, shared_state& st) {
+    tcp::socket socket(co_await asio::this_coro::executor);
+    error_code ec;
+    co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        ++st.errors;
+        co_return;
+    }
+    socket.set_option(tcp::no_delay(true));
+    std::minstd_rand rnd(static_cast<std::uint32_t>(id + 1));
+    std::uniform_real_distribution<double> coin(0, 1);
+    std::string in, out;
+    const std::string client = "bench" + std::to_string(id);
+    bool known = false;
+    std::uint64_t k = 0;
+    while (steady::now() < st.deadline) {
+        out.clear();
+        std::vector<bool> whatsat;
+        for (int i = 0; i < o.pipeline; ++i) {
+            const bool w = known && coin(rnd) < o.whatsat_fraction;
+            whatsat.push_back(w);
+            if (w)
+                out += "WHATSAT " + client + " 10 5\n";
+            else
+                out += "IAMAT " + client + " +34.068930-118.445127 " + client_time(1'700'000'000'000'000'000 + static_cast<core::nanos>(++k)) + "\n";
+            known = true;
+        }
+        const auto t0 = steady::now();
+        co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        for (bool w : whatsat) {
+            const std::size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in), w ? "\n\n" : "\n",
+                                                                  asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+            if (!in.starts_with("AT ")) ++st.errors;
+            in.erase(0, n);
+            st.latencies_ms.push_back(ms_between(t0, steady::now()));
+        }
+        if (ec) break;
+    }
+    if (ec && steady::now() < st.deadline) ++st.errors;
+}
+
+// One request on a fresh connection; the reply's first line, or "" on an error.
+asio::awaitable<std::string> ask(tcp::endpoint ep, std::string line) {
+    tcp::socket socket(co_await asio::this_coro::executor);
+    error_code ec;
+    co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return std::string();
+    co_await asio::async_write(socket, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+    std::string in;
+    const std::size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in), '\n',
+                                                          asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return std::string();
+    co_return in.substr(0, n);
+}
+
+// Updates at `origin`, each watched for at `farthest` by polling WHATSAT until it shows.
+asio::awaitable<void> probe(tcp::endpoint origin_ep, std::string origin, tcp::endpoint far_ep,
+                            shared_state& st) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (int i = 0; steady::now() < st.deadline; ++i) {
+        const std::string client = "probe" + std::to_string(i);
+        const auto t0 = steady::now();
+        co_await ask(origin_ep, "IAMAT " + client + " +1+1 " + client_time(system_now()) + "\n");
+        for (;;) {
+            const std::string r = co_await ask(far_ep, "WHATSAT " + client + " 1 1\n");
+            if (r.starts_with("AT " + origin + " ")) {
+                st.probe_ms.push_back(ms_between(t0, steady::now()));
+                break;
+            }
+            if (steady::now() > st.deadline + std::chrono::seconds(1)) co_return;
+        }
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
+}  // namespace
+
+bench_result run_bench(const core::herd_config& cfg, const bench_options& o) {
+    asio::io_context io(1);
+    shared_state st;
+    const auto start = steady::now();
+    st.deadline = start + std::chrono::microseconds(static_cast<std::int64_t>(o.seconds * 1e6));
+    const auto& servers = cfg.herd.servers;
+    for (int i = 0; i < o.connections; ++i)
+        asio::co_spawn(io, load(endpoint_of(servers[static_cast<std::size_t>(i) % servers.size()]), i, o, st), asio::detached);
+    bench_result r;
+    r.origin = servers.front().name;
+    r.farthest = farthest_from(cfg.herd, r.origin);
+    asio::co_spawn(io, probe(endpoint_of(servers.front()), r.origin, endpoint_of(*cfg.herd.find(r.farthest)), st),
+                   asio::detached);
+    io.run();
+    r.seconds = std::min(ms_between(start, steady::now()), o.seconds * 1000) / 1000;
+    r.requests = st.latencies_ms.size();
+    r.errors = st.errors;
+    r.latency_p50_ms = percentile(st.latencies_ms, 0.5);
+    r.latency_p99_ms = percentile(st.latencies_ms, 0.99);
+    r.latency_max_ms = st.latencies_ms.empty() ? 0 : st.latencies_ms.back();
+    r.probes = st.probe_ms.size();
+    r.farthest_p50_ms = percentile(st.probe_ms, 0.5);
+    r.farthest_max_ms = st.probe_ms.empty() ? 0 : st.probe_ms.back();
+    return r;
+}
+
+void print_bench(const bench_result& r, const bench_options& o, std::ostream& out) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "%d connections, pipeline %d, %.0f%% WHATSAT, %.1f s\n"
+                  "  requests     %llu (%.0f/s), errors %llu\n"
+                  "  latency ms   p50 %.3f  p99 %.3f  max %.3f\n"
+                  "  update %s -> %s (farthest), over %llu probes: p50 %.3f ms  max %.3f ms\n",
+                  o.connections, o.pipeline, o.whatsat_fraction * 100, r.seconds,
+                  static_cast<unsigned long long>(r.requests), static_cast<double>(r.requests) / r.seconds,
+                  static_cast<unsigned long long>(r.errors), r.latency_p50_ms, r.latency_p99_ms, r.latency_max_ms,
+                  r.origin.c_str(), r.farthest.c_str(), static_cast<unsigned long long>(r.probes),
+                  r.farthest_p50_ms, r.farthest_max_ms);
+    out << buf;
+}
+
+}  // namespace herd::net

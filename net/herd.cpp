@@ -1,0 +1,69 @@
+#include "net/herd.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "net/server.hpp"
+
+namespace herd::net {
+
+core::herd_config load_config(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw core::config_error(path + ": cannot open the file");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().size() > 64 * 1024 * 1024) throw core::config_error(path + ": $: larger than 64 MiB");
+    return core::read_config(core::parse_json(ss.str(), path), path);
+}
+
+struct running_servers::impl {
+    std::vector<std::unique_ptr<boost::asio::io_context>> ios;
+    std::vector<std::unique_ptr<server>> servers;
+    std::vector<std::thread> threads;
+    std::filesystem::path log_dir;
+};
+
+running_servers::running_servers(const core::herd_config& cfg, const std::vector<std::string>& names,
+                                 const std::filesystem::path& log_dir)
+    : impl_(std::make_unique<impl>()) {
+    impl_->log_dir = log_dir;
+    std::vector<std::string> which = names;
+    if (which.empty())
+        for (const auto& s : cfg.herd.servers) which.push_back(s.name);
+    for (const auto& name : which) {
+        impl_->ios.push_back(std::make_unique<boost::asio::io_context>(1));
+        impl_->servers.push_back(std::make_unique<server>(*impl_->ios.back(), cfg, name, log_dir));
+    }
+    // Bind everything first, so that a port in use is an error before anything runs.
+    for (auto& s : impl_->servers) s->start();
+    for (auto& io : impl_->ios) impl_->threads.emplace_back([&io = *io] { io.run(); });
+}
+
+running_servers::~running_servers() {
+    for (std::size_t i = 0; i < impl_->servers.size(); ++i)
+        boost::asio::post(*impl_->ios[i], [s = impl_->servers[i].get()] { s->stop(); });
+    for (auto& t : impl_->threads) t.join();
+}
+
+void running_servers::describe(std::ostream& out) const {
+    for (const auto& s : impl_->servers)
+        out << s->name() << " listening on port " << s->port()
+            << (impl_->log_dir.empty() ? std::string() : ", log " + s->log().path().string()) << "\n";
+    out.flush();
+}
+
+int run_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
+             const std::filesystem::path& log_dir, std::ostream& out) {
+    boost::asio::io_context main_io;
+    boost::asio::signal_set signals(main_io, SIGINT, SIGTERM);  // before the threads start
+    running_servers servers(cfg, names, log_dir);
+    servers.describe(out);
+    signals.async_wait([](const boost::system::error_code&, int) {});
+    main_io.run();  // returns once a signal arrived
+    return 0;       // ~running_servers stops the servers and flushes the logs
+}
+
+}  // namespace herd::net

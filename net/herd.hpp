@@ -1,0 +1,41 @@
+#pragma once
+// Running servers of a herd until SIGINT or SIGTERM: `herd serve` runs one, `herd up` all of
+// them in one process, each on its own port and its own thread, talking over real loopback
+// sockets.
+
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+
+namespace herd::net {
+
+// Reads a herd config file (a scenario file is one). Throws core::config_error.
+core::herd_config load_config(const std::string& path);
+
+// Servers of a herd running in this process, each on its own io_context and thread; they share
+// nothing but the process. The constructor binds every listener before any thread starts, and
+// throws core::config_error when a server cannot start (an unknown name, a port in use...).
+// The destructor stops them (listeners closed, logs flushed) and joins the threads.
+class running_servers {
+public:
+    running_servers(const core::herd_config& cfg, const std::vector<std::string>& names,
+                    const std::filesystem::path& log_dir);
+    ~running_servers();
+    // "<name> listening on port <p>, log <file>" for each server.
+    void describe(std::ostream& out) const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// Starts the servers `names` of `cfg` (every server when empty), logging to `log_dir`, and runs
+// them until SIGINT or SIGTERM; then closes the listeners, flushes the logs and returns 0.
+int run_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
+             const std::filesystem::path& log_dir, std::ostream& out);
+
+}  // namespace herd::net

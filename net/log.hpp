@@ -1,0 +1,39 @@
+#pragma once
+// One log file per server: every client line in and reply out, peer messages in and out,
+// connections opened and dropped, provider errors. Each line: an ISO 8601 UTC time with
+// microseconds, a kind, and the text with '\n' written as "\n" (one event, one line). No secrets
+// reach it: the hosts log protocol lines and causes, never keys.
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace herd::net {
+
+class server_log {
+public:
+    // Opens (appends to) `file`, creating its folder. A log that cannot be opened or written is
+    // reported once on stderr; the server keeps serving and the log stays silent.
+    explicit server_log(const std::filesystem::path& file);
+    // A log that writes nowhere.
+    server_log() = default;
+    ~server_log();
+    server_log(const server_log&) = delete;
+    server_log& operator=(const server_log&) = delete;
+
+    // Buffers one line; written by flush() or when the buffer passes 64 KiB.
+    void write(std::string_view kind, std::string_view text);
+    void flush();
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    void fail(const char* what);
+
+    std::filesystem::path path_;
+    std::FILE* file_ = nullptr;
+    std::string buffer_;
+    bool failed_ = false;
+};
+
+}  // namespace herd::net

@@ -1,0 +1,51 @@
+#include "net/places_provider.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "places/offline.hpp"
+
+namespace herd::net {
+namespace {
+
+class offline_provider final : public places_provider {
+public:
+    offline_provider(boost::asio::any_io_executor ex, std::shared_ptr<const places::offline_index> index)
+        : ex_(std::move(ex)), index_(std::move(index)) {}
+
+    void lookup(const core::query_places_effect& q, done_fn done) override {
+        // The index answers in microseconds: no thread, just a later turn of the event loop.
+        boost::asio::post(ex_, [index = index_, q, done = std::move(done)] {
+            done({true, index->nearby_json(q.lat, q.lon, q.radius_m, q.limit), {}});
+        });
+    }
+
+private:
+    boost::asio::any_io_executor ex_;
+    std::shared_ptr<const places::offline_index> index_;
+};
+
+}  // namespace
+
+std::unique_ptr<places_provider> make_places_provider(boost::asio::any_io_executor ex,
+                                                      const core::places_config& cfg,
+                                                      const std::string& config_file,
+                                                      std::function<void(std::string)>) {
+    if (cfg.provider == "offline") {
+        std::shared_ptr<const places::offline_index> index;
+        if (cfg.data.empty()) {
+            index = std::shared_ptr<const places::offline_index>(&places::offline_index::embedded(),
+                                                                  [](const places::offline_index*) {});
+        } else {
+            try {
+                index = std::make_shared<const places::offline_index>(places::offline_index::from_file(cfg.data));
+            } catch (const places::load_error& e) {
+                throw core::config_error(config_file + ": $.places.data: " + e.what());
+            }
+        }
+        return std::make_unique<offline_provider>(std::move(ex), std::move(index));
+    }
+    throw core::config_error(config_file + ": $.places.provider: provider " + cfg.provider +
+                             " is not available in this build");
+}
+
+}  // namespace herd::net

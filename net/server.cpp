@@ -1,0 +1,512 @@
+#include "net/server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <chrono>
+
+#include "core/protocol.hpp"
+
+namespace herd::net {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::string_view hello_word = "HERD-PEER";
+constexpr std::size_t client_out_bytes_max = 16 << 20;  // a client that stops reading is dropped
+constexpr auto log_flush_period = std::chrono::milliseconds(250);
+
+const char* level_name(core::log_level l) {
+    switch (l) {
+        case core::log_level::debug: return "debug";
+        case core::log_level::info: return "info";
+        case core::log_level::warn: return "warn";
+        case core::log_level::error: return "error";
+    }
+    return "info";
+}
+
+// `HERD-PEER <name>`: the name, or nothing when the line is not an identification.
+std::optional<std::string_view> hello_name(std::string_view line) {
+    const auto f = core::split_fields(core::strip_cr(line));
+    if (f.size() != 2 || f[0] != hello_word) return std::nullopt;
+    return f[1];
+}
+
+}  // namespace
+
+// One TCP connection: a client, or (once identified) the link to a neighbour. A reader and a
+// writer coroutine, as in Asio's chat server; replies are queued whole and written in order.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    connection(server& s, tcp::socket socket, core::conn_id id, bool peer_listener, std::string dialed)
+        : id_(id),
+          peer_listener_(peer_listener),
+          dialed_(std::move(dialed)),
+          srv_(s),
+          socket_(std::move(socket)),
+          wake_(socket_.get_executor()),
+          idle_(socket_.get_executor()) {
+        wake_.expires_at(asio::steady_timer::time_point::max());
+        error_code ec;
+        const auto ep = socket_.remote_endpoint(ec);
+        remote_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+
+    void start() {
+        auto self = shared_from_this();
+        asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
+        asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
+        if (!dialed_.empty()) send(std::string(hello_word) + " " + srv_.name_ + "\n");
+        if (is_client()) touch();
+    }
+
+    // Queues `text` (whole lines) and wakes the writer.
+    void send(std::string_view text) {
+        if (closed_) return;
+        if (out_.size() + text.size() > out_max()) {
+            srv_.log_.write("drop", (peer_.empty() ? "conn " + std::to_string(id_) : "peer " + peer_) +
+                                        ": output queue full, closing");
+            abort();
+            return;
+        }
+        out_ += text;
+        wake_.cancel_one();
+    }
+
+    // Stops reading; closes once everything queued is written.
+    void finish() {
+        closing_ = true;
+        wake_.cancel_one();
+    }
+
+    void abort() {
+        if (closed_) return;
+        closed_ = true;
+        error_code ec;
+        socket_.shutdown(tcp::socket::shutdown_both, ec);
+        socket_.close(ec);
+        wake_.cancel();
+        idle_.cancel();
+    }
+
+    // A places lookup for this client started or ended: a client that half-closed is answered
+    // before its connection closes.
+    void places_started() { ++pending_places_; }
+    void places_ended() {
+        if (pending_places_ > 0) --pending_places_;
+        maybe_finish();
+    }
+
+    bool is_client() const { return peer_.empty() && dialed_.empty(); }
+    // The connection became a peer link: no idle timeout for it.
+    void stop_idle() { idle_.cancel(); }
+
+    core::conn_id id_;
+    bool counted_ = false;  // counts against connections_max (an accepted client)
+    bool peer_listener_;
+    std::string dialed_;  // the neighbour this server dialed, until it identifies
+    std::string peer_;    // the neighbour this connection links to, once identified
+    bool first_line_ = true;
+    std::string remote_;
+
+private:
+    std::size_t out_max() const { return peer_.empty() ? client_out_bytes_max : srv_.cfg_.net.peer_queue_bytes_max; }
+
+    void maybe_finish() {
+        if (read_done_ && pending_places_ == 0) finish();
+    }
+
+    void touch() {
+        idle_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(srv_.cfg_.net.idle_timeout_ms * 1000)));
+        idle_.async_wait([weak = weak_from_this()](error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || self->closed_) return;
+            self->srv_.log_.write("idle", "conn " + std::to_string(self->id_) + " closed after the idle timeout");
+            self->abort();
+        });
+    }
+
+    asio::awaitable<void> reader() {
+        for (;;) {
+            error_code ec;
+            const std::size_t n = co_await asio::async_read_until(
+                socket_, asio::dynamic_buffer(in_, core::line_bytes_max + 1), '\n',
+                asio::redirect_error(asio::use_awaitable, ec));
+            if (closed_) break;
+            if (ec == asio::error::not_found) {
+                // Over 64 KiB without a newline: answer with its first bytes, then close.
+                srv_.log_.write("overlong", "conn " + std::to_string(id_) + ": line over 64 KiB, closing");
+                send(core::format_refusal(std::string_view(in_).substr(0, core::overlong_echo_bytes)));
+                in_.clear();
+                finish();
+                break;
+            }
+            if (ec) {
+                // EOF: a last line without '\n' is still a command, answered before the close.
+                if (ec == asio::error::eof && !in_.empty()) {
+                    const std::string last = std::move(in_);
+                    in_.clear();
+                    srv_.on_line(*this, last);
+                }
+                read_done_ = true;
+                if (!peer_.empty() || !dialed_.empty())
+                    abort();
+                else
+                    maybe_finish();
+                break;
+            }
+            srv_.on_line(*this, std::string_view(in_.data(), n - 1));
+            in_.erase(0, n);
+            if (is_client() && !closed_) touch();
+        }
+        ended();
+    }
+
+    // Each coroutine calls this as it ends; the second one reports the close to the server.
+    void ended() {
+        if (--running_ == 0) srv_.on_closed(*this);
+    }
+
+    asio::awaitable<void> writer() {
+        std::string batch;
+        while (!closed_) {
+            if (out_.empty()) {
+                if (closing_) break;
+                error_code ec;
+                co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            // Everything queued goes in one write: replies are whole, and coalesced.
+            batch.clear();
+            batch.swap(out_);
+            error_code ec;
+            co_await asio::async_write(socket_, asio::buffer(batch), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) break;
+        }
+        abort();  // ends the reader too, if it is still waiting
+        ended();
+    }
+
+    server& srv_;
+    tcp::socket socket_;
+    asio::steady_timer wake_;
+    asio::steady_timer idle_;
+    std::string in_;
+    std::string out_;
+    bool read_done_ = false;
+    bool closing_ = false;
+    bool closed_ = false;
+    int running_ = 2;  // the reader and the writer
+    std::size_t pending_places_ = 0;
+};
+
+server::server(asio::io_context& io, const core::herd_config& cfg, const std::string& name,
+               const std::filesystem::path& log_dir, clock_fn clock)
+    : io_(io),
+      cfg_(cfg),
+      name_(name),
+      index_([&] {
+          for (std::size_t i = 0; i < cfg.herd.servers.size(); ++i)
+              if (cfg.herd.servers[i].name == name) return i;
+          throw core::config_error((cfg.file.empty() ? std::string("herd") : cfg.file) +
+                                   ": $.topology.servers: no server named " + name);
+      }()),
+      clock_(std::move(clock)),
+      node_(name, cfg.herd),
+      log_(log_dir.empty() ? server_log() : server_log(log_dir / (name + ".log"))),
+      flush_timer_(io),
+      jitter_(static_cast<std::uint32_t>(system_now() ^ std::hash<std::string>{}(name))) {
+    places_ = make_places_provider(io.get_executor(), cfg.places, cfg.file.empty() ? "herd" : cfg.file,
+                                   [this](std::string text) { log_.write("places", text); });
+    for (const auto& n : node_.neighbours()) {
+        peer_state p;
+        p.dials = name_ < n;
+        p.redial = std::make_unique<asio::steady_timer>(io_);
+        p.backoff_ms = cfg_.net.redial_min_ms;
+        peers_.emplace(n, std::move(p));
+    }
+}
+
+server::~server() { log_.flush(); }
+
+std::string server::json_path() const {
+    return (cfg_.file.empty() ? std::string("herd (built-in seed herd)") : cfg_.file) +
+           ": $.topology.servers[" + std::to_string(index_) + "]";
+}
+
+void server::start() {
+    const auto& me = cfg_.herd.servers[index_];
+    auto listen = [&](std::uint16_t port, const char* field) {
+        error_code ec;
+        const auto address = asio::ip::make_address(me.host, ec);
+        if (ec) throw core::config_error(json_path() + ".host: not an IP address: " + me.host);
+        tcp::acceptor a(io_);
+        const tcp::endpoint ep(address, port);
+        a.open(ep.protocol(), ec);
+        if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) a.bind(ep, ec);
+        if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec)
+            throw core::config_error(json_path() + "." + field + ": cannot listen on " + me.host + ":" +
+                                     std::to_string(port) + ": " + ec.message());
+        return a;
+    };
+    client_acceptor_.emplace(listen(me.port, "port"));
+    if (me.peer_port != 0) peer_acceptor_.emplace(listen(me.peer_port, "peer_port"));
+    log_.write("start", name_ + " listening on " + me.host + ":" + std::to_string(me.port) +
+                            (me.peer_port ? " (peers on " + std::to_string(me.peer_port) + ")" : ""));
+    accept(*client_acceptor_, false);
+    if (peer_acceptor_) accept(*peer_acceptor_, true);
+    for (auto& [peer, p] : peers_)
+        if (p.dials) dial(peer);
+    flush_timer_.expires_after(log_flush_period);
+    flush_timer_.async_wait([this](error_code ec) { on_flush_timer(ec); });
+}
+
+void server::on_flush_timer(error_code ec) {
+    if (ec || stopping_) return;
+    log_.flush();
+    flush_timer_.expires_after(log_flush_period);
+    flush_timer_.async_wait([this](error_code e) { on_flush_timer(e); });
+}
+
+void server::stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    error_code ec;
+    if (client_acceptor_) client_acceptor_->close(ec);
+    if (peer_acceptor_) peer_acceptor_->close(ec);
+    flush_timer_.cancel();
+    for (auto& [peer, p] : peers_) p.redial->cancel();
+    const auto conns = conns_;  // abort() reports back into conns_
+    for (const auto& [id, c] : conns) c->abort();
+    log_.write("stop", name_ + " stopped");
+    log_.flush();
+}
+
+std::uint16_t server::port() const {
+    return client_acceptor_ ? client_acceptor_->local_endpoint().port() : 0;
+}
+
+void server::accept(tcp::acceptor& acceptor, bool peer_listener) {
+    acceptor.async_accept([this, &acceptor, peer_listener](error_code ec, tcp::socket socket) {
+        if (stopping_ || !acceptor.is_open()) return;
+        if (!ec) {
+            if (!peer_listener && clients_ >= cfg_.net.connections_max) {
+                log_.write("refuse", "too many client connections (" + std::to_string(clients_) + ")");
+                error_code ignored;
+                socket.close(ignored);
+            } else {
+                socket.set_option(tcp::no_delay(true), ec);
+                const auto id = next_conn_++;
+                auto c = std::make_shared<connection>(*this, std::move(socket), id, peer_listener, std::string());
+                conns_.emplace(id, c);
+                c->counted_ = true;
+                ++clients_;
+                log_.write("open", "conn " + std::to_string(id) + " from " + c->remote_ +
+                                       (peer_listener ? " (peer port)" : ""));
+                c->start();
+            }
+        } else {
+            log_.write("accept", ec.message());
+        }
+        accept(acceptor, peer_listener);
+    });
+}
+
+void server::dial(const std::string& peer) {
+    if (stopping_) return;
+    const core::server_info* info = cfg_.herd.find(peer);
+    error_code ec;
+    const auto address = asio::ip::make_address(info->host, ec);
+    if (ec) {
+        log_.write("peer", "cannot dial " + peer + ": not an IP address: " + info->host);
+        return;
+    }
+    const tcp::endpoint ep(address, info->peer_port ? info->peer_port : info->port);
+    auto socket = std::make_shared<tcp::socket>(io_);
+    socket->async_connect(ep, [this, peer, socket](error_code e) {
+        if (stopping_) return;
+        if (e) {
+            schedule_dial(peer);
+            return;
+        }
+        socket->set_option(tcp::no_delay(true), e);
+        const auto id = next_conn_++;
+        auto c = std::make_shared<connection>(*this, std::move(*socket), id, true, peer);
+        conns_.emplace(id, c);
+        log_.write("dial", "conn " + std::to_string(id) + " to " + peer + " at " + c->remote_);
+        c->start();
+    });
+}
+
+void server::schedule_dial(const std::string& peer) {
+    auto& p = peers_.at(peer);
+    if (stopping_ || !p.dials) return;
+    // Full backoff with jitter in [backoff/2, backoff), doubled up to the cap.
+    const double ms = p.backoff_ms * (0.5 + 0.5 * std::uniform_real_distribution<double>(0, 1)(jitter_));
+    p.backoff_ms = std::min(p.backoff_ms * 2, cfg_.net.redial_max_ms);
+    p.redial->expires_after(std::chrono::microseconds(static_cast<std::int64_t>(ms * 1000)));
+    p.redial->async_wait([this, peer](error_code ec) {
+        if (!ec) dial(peer);
+    });
+}
+
+void server::on_line(connection& c, std::string_view line) {
+    if (stopping_) return;
+    if (!c.peer_.empty()) {
+        log_.write("peer-in", c.peer_ + " " + std::string(line));
+        node_.peer_line(c.peer_, line, clock_());
+        perform(std::nullopt);
+        return;
+    }
+    const bool first = c.first_line_;
+    c.first_line_ = false;
+    if (!c.dialed_.empty()) {
+        // The neighbour we dialed must answer with its own identification first.
+        const auto name = hello_name(line);
+        if (first && name && *name == c.dialed_) {
+            const std::string peer = c.dialed_;
+            link_up(peer, conns_.at(c.id_));
+        } else {
+            log_.write("peer", "conn " + std::to_string(c.id_) + ": " + c.dialed_ + " answered " +
+                                   std::string(line) + "; dropped");
+            c.abort();
+        }
+        return;
+    }
+    if (first) {
+        if (const auto name = hello_name(line)) {
+            on_hello(c, line, *name);
+            return;
+        }
+        if (c.peer_listener_) {
+            // The peer port carries herd traffic only.
+            log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+            c.send(core::format_refusal(core::strip_cr(line)));
+            c.finish();
+            return;
+        }
+    }
+    log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+    node_.client_line(c.id_, line, clock_());
+    perform(c.id_);
+}
+
+void server::on_hello(connection& c, std::string_view line, std::string_view peer) {
+    const auto it = peers_.find(peer);
+    const bool right_port = c.peer_listener_ || !cfg_.herd.servers[index_].peer_port;
+    if (it == peers_.end() || !right_port) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + " from " + c.remote_ + " claims to be " +
+                               std::string(peer) + (it == peers_.end() ? ", not a neighbour" : ", on the client port") +
+                               "; refused");
+        c.send(core::format_refusal(core::strip_cr(line)));
+        return;
+    }
+    c.send(std::string(hello_word) + " " + name_ + "\n");
+    link_up(it->first, conns_.at(c.id_));
+}
+
+void server::link_up(const std::string& peer, const std::shared_ptr<connection>& c) {
+    auto& p = peers_.at(peer);
+    if (c->counted_) --clients_;  // an accepted connection stops being a client
+    c->counted_ = false;
+    c->stop_idle();
+    c->dialed_.clear();
+    c->peer_ = peer;
+    if (p.conn && p.conn != c) {
+        log_.write("peer", peer + " identified again: the newer connection replaces conn " +
+                               std::to_string(p.conn->id_));
+        auto old = std::move(p.conn);
+        old->peer_.clear();  // its close must not take the link down
+        old->abort();
+    }
+    const bool was_up = node_.is_up(peer);
+    p.conn = c;
+    p.backoff_ms = cfg_.net.redial_min_ms;
+    log_.write("peer-up", peer + " on conn " + std::to_string(c->id_) + " (" + c->remote_ + ")");
+    if (!was_up) {
+        node_.peer_up(peer, clock_());
+        perform(std::nullopt);
+    }
+}
+
+void server::on_closed(connection& c) {
+    const auto it = conns_.find(c.id_);
+    if (it == conns_.end()) return;
+    const auto self = it->second;  // keep it alive through this call
+    conns_.erase(it);
+    if (!c.peer_.empty()) {
+        auto& p = peers_.at(c.peer_);
+        if (p.conn.get() == &c) {
+            p.conn.reset();
+            log_.write("peer-down", c.peer_ + " (conn " + std::to_string(c.id_) + ")");
+            if (!stopping_) {
+                node_.peer_down(c.peer_, clock_());
+                perform(std::nullopt);
+            }
+            schedule_dial(c.peer_);
+        }
+        return;
+    }
+    if (!c.dialed_.empty()) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + " to " + c.dialed_ + " closed before it identified");
+        schedule_dial(c.dialed_);
+        return;
+    }
+    if (c.counted_) --clients_;
+    log_.write("close", "conn " + std::to_string(c.id_));
+}
+
+void server::perform(std::optional<core::conn_id> from_conn) {
+    node_.poll_effects(effects_);
+    // Effects may start lookups whose answers call perform() again later: work on a copy.
+    std::vector<core::effect> effects;
+    effects.swap(effects_);
+    for (auto& e : effects) {
+        if (auto* r = std::get_if<core::reply_effect>(&e)) {
+            const auto it = conns_.find(r->conn);
+            log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
+            if (it != conns_.end()) it->second->send(r->text);
+        } else if (auto* s = std::get_if<core::send_effect>(&e)) {
+            const auto it = peers_.find(s->peer);
+            if (it != peers_.end() && it->second.conn) {
+                log_.write("peer-out", s->peer + " " + s->line);
+                it->second.conn->send(s->line);
+            } else {
+                log_.write("peer-drop", s->peer + " is down: " + s->line);
+            }
+        } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
+            const core::request_id request = q->request;
+            std::optional<core::conn_id> conn = from_conn;
+            if (conn) {
+                const auto it = conns_.find(*conn);
+                if (it != conns_.end()) it->second->places_started();
+            }
+            places_->lookup(*q, [this, request, conn](core::places_result result) {
+                if (stopping_) return;
+                if (!result.ok) log_.write("places-error", result.error);
+                node_.places_done(request, result, clock_());
+                perform(std::nullopt);
+                if (conn) {
+                    const auto it = conns_.find(*conn);
+                    if (it != conns_.end()) it->second->places_ended();
+                }
+            });
+        } else if (auto* l = std::get_if<core::log_effect>(&e)) {
+            log_.write(level_name(l->level), l->text);
+        }
+    }
+    effects.clear();
+    if (effects_.empty()) effects_.swap(effects);  // keep the capacity
+}
+
+}  // namespace herd::net

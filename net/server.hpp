@@ -1,0 +1,101 @@
+#pragma once
+// net::server: one server of the herd on real sockets, a thin host around core::node.
+//
+// Clients connect to the server's port and send protocol lines; replies go back whole, in
+// order. Neighbours hold one persistent connection per link: the server whose name sorts first
+// dials (to the neighbour's peer_port, or its port), opens with `HERD-PEER <name>`, and the other
+// answers with its own; a neighbour that is down is redialled with capped exponential backoff
+// and jitter. If a neighbour identifies again while a link exists, the newer connection wins
+// (the dialer only dials when its connection is gone, so the old one is dead). All I/O runs on
+// one io_context; the node sees inputs one at a time with the time from `clock`.
+
+#include <utility>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/node.hpp"
+#include "net/clock.hpp"
+#include "net/log.hpp"
+#include "net/places_provider.hpp"
+
+namespace herd::net {
+
+class connection;
+
+class server {
+public:
+    // The server `name` of `cfg`, logging to `log_dir`/<name>.log (no log when log_dir is empty).
+    // Throws core::config_error when `name` is not a server of the config or the places provider
+    // cannot be made (a missing data file, say).
+    server(boost::asio::io_context& io, const core::herd_config& cfg, const std::string& name,
+           const std::filesystem::path& log_dir, clock_fn clock = system_now);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    // Binds the listeners, then starts accepting and dialing. Throws core::config_error naming
+    // the config file, the server's JSON path and the problem (e.g. the port is in use).
+    void start();
+    // Closes the listeners and every connection, cancels the timers and flushes the log. The
+    // io_context then runs out of work for this server.
+    void stop();
+
+    const std::string& name() const { return name_; }
+    std::uint16_t port() const;
+    const core::node& node() const { return node_; }
+    server_log& log() { return log_; }
+
+private:
+    friend class connection;
+
+    struct peer_state {
+        std::shared_ptr<connection> conn;  // the identified link, if any
+        std::unique_ptr<boost::asio::steady_timer> redial;
+        double backoff_ms = 0;
+        bool dials = false;  // this server dials this neighbour
+    };
+
+    void accept(boost::asio::ip::tcp::acceptor& acceptor, bool peer_listener);
+    void on_flush_timer(boost::system::error_code ec);
+    void dial(const std::string& peer);
+    void schedule_dial(const std::string& peer);
+
+    // Called by connections.
+    void on_line(connection& c, std::string_view line);
+    void on_closed(connection& c);
+    void on_hello(connection& c, std::string_view line, std::string_view peer);
+
+    // Performs the node's effects; `from_conn` is the client whose input produced them.
+    void perform(std::optional<core::conn_id> from_conn);
+    void link_up(const std::string& peer, const std::shared_ptr<connection>& c);
+    std::string json_path() const;
+
+    boost::asio::io_context& io_;
+    const core::herd_config& cfg_;
+    std::string name_;
+    std::size_t index_;  // in cfg_.herd.servers
+    clock_fn clock_;
+    core::node node_;
+    server_log log_;
+    std::unique_ptr<places_provider> places_;
+    std::optional<boost::asio::ip::tcp::acceptor> client_acceptor_, peer_acceptor_;
+    boost::asio::steady_timer flush_timer_;
+    std::map<core::conn_id, std::shared_ptr<connection>> conns_;
+    std::map<std::string, peer_state, std::less<>> peers_;
+    std::vector<core::effect> effects_;
+    core::conn_id next_conn_ = 1;
+    std::size_t clients_ = 0;
+    bool stopping_ = false;
+    std::minstd_rand jitter_;
+};
+
+}  // namespace herd::net

@@ -1,0 +1,92 @@
+#pragma once
+// Support for net tests: free loopback ports, a blocking line client with a timeout, a herd of
+// net::server objects running on a background thread, and child processes of the herd binary.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "core/config.hpp"
+#include "net/clock.hpp"
+
+namespace herd::testing {
+
+// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+std::uint16_t free_port();
+
+// The seed's five-server herd on free loopback ports.
+core::herd_config seed_config_on_free_ports();
+
+// A blocking TCP client of one connection; every read gives up after `timeout`.
+class line_client {
+public:
+    explicit line_client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(3));
+    ~line_client();
+    line_client(const line_client&) = delete;
+    line_client& operator=(const line_client&) = delete;
+
+    bool connected() const { return fd_ >= 0; }
+    void send(std::string_view bytes);
+    void shutdown_send();
+    // Up to and including the next '\n' (or what arrived before EOF or the timeout).
+    std::string read_line();
+    // Up to and including the next "\n\n" (a WHATSAT reply).
+    std::string read_until_blank_line();
+    // Everything until the server closes (or the timeout).
+    std::string read_all();
+    // Whether the server closed the connection (EOF) within the timeout.
+    bool closed_by_server();
+
+private:
+    std::string read_until(std::string_view end);
+    int fd_ = -1;
+    std::string buffered_;
+};
+
+// One request on a fresh connection; the first reply (a line, or a WHATSAT reply up to its
+// blank line).
+std::string ask(std::uint16_t port, const std::string& line);
+
+// Asks `line` at `port` until the reply starts with `prefix` or `deadline` passes; returns the
+// last reply.
+std::string ask_until(std::uint16_t port, const std::string& line, std::string_view prefix,
+                      std::chrono::milliseconds deadline);
+
+// Servers of a herd running in this process on one background thread.
+class running_herd {
+public:
+    running_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
+                 const std::filesystem::path& log_dir = {}, net::clock_fn clock = net::system_now);
+    ~running_herd();  // stops them and joins the thread
+    std::uint16_t port(std::string_view name) const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// A `herd` child process (the binary built with the tests), stopped by the destructor.
+class child_process {
+public:
+    explicit child_process(const std::vector<std::string>& args);
+    ~child_process();
+    void kill(int signal);
+    // Waits for the exit; returns the exit code, or 128 + signal.
+    int wait();
+    pid_t pid() const { return pid_; }
+
+private:
+    pid_t pid_ = -1;
+};
+
+// A new empty folder under the system temp folder.
+std::filesystem::path temp_folder(const std::string& prefix);
+
+}  // namespace herd::testing

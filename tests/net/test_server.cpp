@@ -1,0 +1,223 @@
+// net/server: the real host on loopback sockets, servers in this process.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <fstream>
+#include <sstream>
+
+#include "sim/scenario.hpp"
+#include "sim/simulator.hpp"
+#include "places/offline.hpp"
+#include "tests/net/net_support.hpp"
+
+using namespace herd;
+using namespace std::chrono_literals;
+using testing::ask;
+using testing::ask_until;
+using testing::line_client;
+
+namespace {
+
+const std::vector<std::string> seed_names = {"Goloman", "Hands", "Holiday", "Welsh", "Wilkes"};
+
+}  // namespace
+
+TEST_CASE("an IAMAT at Welsh is answered AT Welsh by every other server within a second", "[net]") {
+    const auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, seed_names);
+    // Links come up by themselves; keep sending until Welsh's neighbour has it.
+    const std::string iamat = "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997";
+    const std::string reply = ask(herd.port("Welsh"), iamat);
+    CHECK(reply.starts_with("AT Welsh "));
+    CHECK(reply.ends_with(" kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997\n"));
+    // The links may still be coming up when the IAMAT lands: re-send until Holiday has it
+    // (an identical IAMAT is not newer, so it is answered but not flooded twice).
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!ask(herd.port("Holiday"), "WHATSAT kiwi.cs.ucla.edu 10 1").starts_with("AT Welsh") &&
+           std::chrono::steady_clock::now() - t0 < 2s) {
+        ask(herd.port("Welsh"), "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023935");
+        std::this_thread::sleep_for(20ms);
+    }
+    for (const char* s : {"Goloman", "Hands", "Holiday", "Wilkes"}) {
+        INFO(s);
+        const std::string r = ask_until(herd.port(s), "WHATSAT kiwi.cs.ucla.edu 10 5", "AT Welsh ", 1000ms);
+        CHECK(r.starts_with("AT Welsh "));
+        CHECK(r.find("\"name\": \"Westwood\"") != std::string::npos);
+        CHECK(r.ends_with("}\n\n"));
+    }
+}
+
+TEST_CASE("a client that half-closes after one unterminated command gets its reply, then EOF",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Goloman"});
+    line_client c(herd.port("Goloman"));
+    c.send("IAMAT kiwi +34.068930-118.445127 1520023934");
+    c.shutdown_send();
+    const std::string all = c.read_all();
+    CHECK(all.starts_with("AT Goloman "));
+    CHECK(all.ends_with(" kiwi +34.068930-118.445127 1520023934\n"));
+
+    // The same for a WHATSAT, whose answer comes from the places provider later.
+    line_client w(herd.port("Goloman"));
+    w.send("WHATSAT kiwi 10 2");
+    w.shutdown_send();
+    const std::string whatsat = w.read_all();
+    CHECK(whatsat.starts_with("AT Goloman "));
+    CHECK(whatsat.ends_with("}\n\n"));
+}
+
+TEST_CASE("many commands on one connection with \\r\\n line ends are answered in order", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Hands"});
+    line_client c(herd.port("Hands"));
+    std::string batch;
+    for (int i = 0; i < 100; ++i) batch += "IAMAT c" + std::to_string(i) + " +1+1 " + std::to_string(1000 + i) + "\r\n";
+    batch += "bogus line\r\n";
+    c.send(batch);
+    for (int i = 0; i < 100; ++i) {
+        const std::string r = c.read_line();
+        REQUIRE(r.starts_with("AT Hands "));
+        CHECK(r.ends_with(" c" + std::to_string(i) + " +1+1 " + std::to_string(1000 + i) + "\n"));
+    }
+    CHECK(c.read_line() == "? bogus line\n");
+}
+
+TEST_CASE("a line over 64 KiB is answered with its first 256 bytes and the connection closed",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Welsh"});
+    line_client c(herd.port("Welsh"));
+    std::string big(70 * 1024, 'x');
+    c.send(big + "\n");
+    CHECK(c.read_line() == "? " + big.substr(0, 256) + "\n");
+    CHECK(c.closed_by_server());
+    // The server still serves others.
+    CHECK(ask(herd.port("Welsh"), "IAMAT k +1+1 5").starts_with("AT Welsh "));
+}
+
+TEST_CASE("a thousand clients connected at once are all answered", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Wilkes"});
+    std::vector<std::unique_ptr<line_client>> clients;
+    for (int i = 0; i < 1000; ++i) clients.push_back(std::make_unique<line_client>(herd.port("Wilkes")));
+    for (int i = 0; i < 1000; ++i) clients[i]->send("IAMAT k" + std::to_string(i) + " +1+1 1\n");
+    int answered = 0;
+    for (int i = 0; i < 1000; ++i) answered += clients[i]->read_line().starts_with("AT Wilkes ") ? 1 : 0;
+    CHECK(answered == 1000);
+}
+
+TEST_CASE("connections past the limit are closed at once", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    cfg.net.connections_max = 2;
+    testing::running_herd herd(cfg, {"Wilkes"});
+    line_client a(herd.port("Wilkes")), b(herd.port("Wilkes"));
+    a.send("IAMAT a +1+1 1\n");
+    b.send("IAMAT b +1+1 1\n");
+    CHECK(a.read_line().starts_with("AT "));
+    CHECK(b.read_line().starts_with("AT "));
+    line_client c(herd.port("Wilkes"));
+    CHECK(c.closed_by_server());
+}
+
+TEST_CASE("a plain client sending FLOOD is refused and nothing is applied", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Goloman"});
+    const std::string flood = "FLOOD Welsh +0.100000000 evil +1+1 1520023934";
+    CHECK(ask(herd.port("Goloman"), flood) == "? " + flood + "\n");
+    CHECK(ask(herd.port("Goloman"), "WHATSAT evil 10 1") == "? WHATSAT evil 10 1\n");
+}
+
+TEST_CASE("a connection claiming to be a server that is not a neighbour is refused", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Welsh"});  // Welsh's only neighbour is Holiday
+    line_client c(herd.port("Welsh"));
+    c.send("HERD-PEER Goloman\n");
+    CHECK(c.read_line() == "? HERD-PEER Goloman\n");
+    c.send("FLOOD Goloman +0.100000000 evil +1+1 1520023934\n");
+    CHECK(c.read_line() == "? FLOOD Goloman +0.100000000 evil +1+1 1520023934\n");
+    CHECK(ask(herd.port("Welsh"), "WHATSAT evil 10 1") == "? WHATSAT evil 10 1\n");
+}
+
+TEST_CASE("an idle client is disconnected after the idle timeout", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    cfg.net.idle_timeout_ms = 100;
+    testing::running_herd herd(cfg, {"Hands"});
+    line_client c(herd.port("Hands"));
+    c.send("IAMAT k +1+1 1\n");
+    CHECK(c.read_line().starts_with("AT Hands "));
+    CHECK(c.closed_by_server());
+}
+
+TEST_CASE("the log holds every line in and out, connections and peer links", "[net]") {
+    const auto dir = testing::temp_folder("herd-log");
+    {
+        auto cfg = testing::seed_config_on_free_ports();
+        testing::running_herd herd(cfg, {"Holiday", "Welsh"}, dir);
+        // Until the link is up, an update stays at Welsh: send newer ones until Holiday has one.
+        for (int i = 1; i < 100; ++i) {
+            ask(herd.port("Welsh"), "IAMAT k +1+1 " + std::to_string(i));
+            if (ask(herd.port("Holiday"), "WHATSAT k 1 1").starts_with("AT Welsh")) break;
+            std::this_thread::sleep_for(10ms);
+        }
+    }
+    std::ifstream in(dir / "Welsh.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string log = ss.str();
+    CHECK(log.find(" in conn ") != std::string::npos);
+    CHECK(log.find(" out conn ") != std::string::npos);
+    CHECK(log.find(" open conn ") != std::string::npos);
+    CHECK(log.find(" peer-up Holiday") != std::string::npos);
+    CHECK(log.find(" peer-out Holiday FLOOD Welsh ") != std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("with the clock fixed, the real host writes the same bytes as the simulator", "[net]") {
+    // One server, a scripted session: the simulator's replies and the socket's bytes must agree.
+    const std::vector<std::string> lines = {
+        "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997",
+        "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1520023930",
+        "WHATSAT kiwi.cs.ucla.edu 10 3",
+        "IAMAT   spaced\tout +1+1   1520023935.5 ",
+        "FLOOD Goloman +0.000000001 x +1+1 1",
+        "WHATSAT nobody 5 5",
+        "nonsense",
+    };
+    nlohmann::json workload = nlohmann::json::array();
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        workload.push_back({{"at_ms", 100 * i}, {"server", "Goloman"}, {"line", lines[i]}});
+    const nlohmann::json j = {{"name", "same-bytes"},
+                              {"start_time", "1520023935"},
+                              {"topology", {{"servers", {{{"name", "Goloman"}}}}}},
+                              {"places", {{"delay_ms", {{"dist", "constant"}, {"value", 1}}}}},
+                              {"workload", workload}};
+    const auto s = sim::parse_scenario(j.dump(), "same-bytes.json");
+    const auto& index = places::offline_index::embedded();
+    const auto r = sim::run(s, std::nullopt, [&](double lat, double lon, double radius, int limit) {
+        return index.nearby_json(lat, lon, radius, limit);
+    });
+    std::string simulated;
+    for (const auto& line : r.timeline) {
+        const auto e = nlohmann::json::parse(line);
+        if (e["event"] == "reply") simulated += e["reply"].get<std::string>();
+    }
+
+    // The real server, its clock fixed at each line's virtual time (the lines go one by one).
+    auto cfg = testing::seed_config_on_free_ports();
+    cfg.herd.servers.resize(1);
+    cfg.herd.links.clear();
+    auto now = std::make_shared<std::atomic<core::nanos>>(0);
+    testing::running_herd herd(cfg, {"Goloman"}, {}, [now] { return now->load(); });
+    line_client c(herd.port("Goloman"));
+    std::string real;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        now->store(1520023935'000'000'000 + static_cast<core::nanos>(i) * 100'000'000);
+        c.send(lines[i] + "\n");
+        std::string reply = c.read_line();
+        if (lines[i].starts_with("WHATSAT") && reply.starts_with("AT ")) reply += c.read_until_blank_line();
+        real += reply;
+    }
+    CHECK(real == simulated);
+    CHECK(real.find("AT Goloman +0.081036003 kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997\n") == 0);
+}
