@@ -42,6 +42,11 @@ void add_net_commands(CLI::App& app, int& exit_code) {
     add_common(serve, *o);
     serve->callback([o, &exit_code] { exit_code = run(*o, true); });
 
+    auto u = std::make_shared<net_options>();
+    auto* up = app.add_subcommand("up", "Run every server of the herd in one process until SIGINT or SIGTERM");
+    add_common(up, *u);
+    up->callback([u, &exit_code] { exit_code = run(*u, false); });
+
     auto b = std::make_shared<std::pair<net_options, net::bench_options>>();
     auto start = std::make_shared<bool>(false);
     auto* bench = app.add_subcommand("bench", "Load a running herd with clients over TCP and print throughput and latency");
@@ -64,11 +69,6 @@ void add_net_commands(CLI::App& app, int& exit_code) {
             exit_code = 2;
         }
     });
-
-    auto u = std::make_shared<net_options>();
-    auto* up = app.add_subcommand("up", "Run every server of the herd in one process until SIGINT or SIGTERM");
-    add_common(up, *u);
-    up->callback([u, &exit_code] { exit_code = run(*u, false); });
 }
 
 }  // namespace herd::cli

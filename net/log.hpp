@@ -25,6 +25,8 @@ public:
     // Buffers one line; written by flush() or when the buffer passes 64 KiB.
     void write(std::string_view kind, std::string_view text);
     void flush();
+    // Whether lines are written at all (callers skip building them when not).
+    bool enabled() const { return file_ != nullptr; }
     const std::filesystem::path& path() const { return path_; }
 
 private:

@@ -124,11 +124,30 @@ private:
         if (read_done_ && pending_places_ == 0) finish();
     }
 
+    // Notes activity; the idle timer is armed once and re-armed for the time that is left, so a
+    // busy connection costs no timer operation per line.
     void touch() {
-        idle_.expires_after(std::chrono::microseconds(static_cast<std::int64_t>(srv_.cfg_.net.idle_timeout_ms * 1000)));
+        last_active_ = std::chrono::steady_clock::now();
+        if (!idle_armed_) arm_idle(idle_timeout());
+    }
+
+    std::chrono::steady_clock::duration idle_timeout() const {
+        return std::chrono::microseconds(static_cast<std::int64_t>(srv_.cfg_.net.idle_timeout_ms * 1000));
+    }
+
+    void arm_idle(std::chrono::steady_clock::duration after) {
+        idle_armed_ = true;
+        idle_.expires_after(after);
         idle_.async_wait([weak = weak_from_this()](error_code ec) {
             auto self = weak.lock();
-            if (ec || !self || self->closed_) return;
+            if (!self) return;
+            self->idle_armed_ = false;
+            if (ec || self->closed_ || !self->is_client()) return;
+            const auto quiet = std::chrono::steady_clock::now() - self->last_active_;
+            if (quiet < self->idle_timeout()) {
+                self->arm_idle(self->idle_timeout() - quiet);
+                return;
+            }
             self->srv_.log_.write("idle", "conn " + std::to_string(self->id_) + " closed after the idle timeout");
             self->abort();
         });
@@ -204,6 +223,8 @@ private:
     bool read_done_ = false;
     bool closing_ = false;
     bool closed_ = false;
+    bool idle_armed_ = false;
+    std::chrono::steady_clock::time_point last_active_;
     int running_ = 2;  // the reader and the writer
     std::size_t pending_places_ = 0;
 };
@@ -363,7 +384,7 @@ void server::schedule_dial(const std::string& peer) {
 void server::on_line(connection& c, std::string_view line) {
     if (stopping_) return;
     if (!c.peer_.empty()) {
-        log_.write("peer-in", c.peer_ + " " + std::string(line));
+        if (log_.enabled()) log_.write("peer-in", c.peer_ + " " + std::string(line));
         node_.peer_line(c.peer_, line, clock_());
         perform(std::nullopt);
         return;
@@ -396,7 +417,7 @@ void server::on_line(connection& c, std::string_view line) {
             return;
         }
     }
-    log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+    if (log_.enabled()) log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
     node_.client_line(c.id_, line, clock_());
     perform(c.id_);
 }
@@ -474,12 +495,12 @@ void server::perform(std::optional<core::conn_id> from_conn) {
     for (auto& e : effects) {
         if (auto* r = std::get_if<core::reply_effect>(&e)) {
             const auto it = conns_.find(r->conn);
-            log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
+            if (log_.enabled()) log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
             if (it != conns_.end()) it->second->send(r->text);
         } else if (auto* s = std::get_if<core::send_effect>(&e)) {
             const auto it = peers_.find(s->peer);
             if (it != peers_.end() && it->second.conn) {
-                log_.write("peer-out", s->peer + " " + s->line);
+                if (log_.enabled()) log_.write("peer-out", s->peer + " " + s->line);
                 it->second.conn->send(s->line);
             } else {
                 log_.write("peer-drop", s->peer + " is down: " + s->line);
