@@ -10,5 +10,7 @@ namespace herd::cli {
 
 void add_demo_command(CLI::App& app, int& exit_code);  // herd demo        (cli/demo.cpp)
 void add_sim_commands(CLI::App& app, int& exit_code);  // herd sim, check  (cli/sim_commands.cpp)
+void add_net_commands(CLI::App& app, int& exit_code);  // herd serve, up, bench (cli/net_commands.cpp)
+void add_plot_command(CLI::App& app, int& exit_code);  // herd plot        (cli/plot_commands.cpp)
 
 }  // namespace herd::cli

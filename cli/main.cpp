@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     int exit_code = 0;
     herd::cli::add_demo_command(app, exit_code);
     herd::cli::add_sim_commands(app, exit_code);
+    herd::cli::add_net_commands(app, exit_code);
+    herd::cli::add_plot_command(app, exit_code);
 
     try {
         app.parse(argc, argv);

@@ -1,18 +1,19 @@
 #include "cli/sim_commands.hpp"
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
-#include <iostream>
-#include <memory>
-
-#include "cli/commands.hpp"
-
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
-#include <unistd.h>
 
+#include "cli/commands.hpp"
 #include "cli/places_source.hpp"
+#include "plots/plots.hpp"
 #include "sim/simulator.hpp"
 
 namespace herd::cli {
@@ -43,10 +44,19 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
     if (!f.flush()) throw std::runtime_error("cannot write " + p.string());
 }
 
-}  // namespace
+// Renders the run directory's plots and report (herd plot); a failure is reported, and leaves the
+// simulation's exit code alone: its files are written and its expectations decided.
+void render_plots(const std::filesystem::path& dir, std::ostream& out, std::ostream& err) {
+    try {
+        out << plots::plot_run(dir).message << "\n";
+    } catch (const std::exception& e) {
+        err << "herd: plots: " << e.what() << "\n";
+    }
+}
 
-int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
-            std::optional<std::filesystem::path> out_dir, std::ostream& out, std::ostream& err) {
+// herd sim: run_sim, and then (unless --no-plots) the plots.
+int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
+             std::optional<std::filesystem::path> out_dir, bool plots, std::ostream& out, std::ostream& err) {
     sim::scenario s;
     sim::places_fn places;
     try {
@@ -95,6 +105,7 @@ int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed
     for (const auto& e : r.expectations)
         if (!e.ok) out << "  FAILED " << e.name << ": " << e.detail << "\n";
     out << "wrote " << (dir / "summary.json").string() << ", timeline.jsonl, updates.csv\n";
+    if (plots) render_plots(dir, out, err);
     if (!r.ok) {
         out << "reproduce: herd sim " << file.string() << " --seed " << used_seed << "\n";
         return 1;
@@ -102,9 +113,32 @@ int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed
     return 0;
 }
 
+}  // namespace
+
+int run_sim(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
+            std::optional<std::filesystem::path> out_dir, std::ostream& out, std::ostream& err) {
+    return simulate(file, seed, std::move(out_dir), false, out, err);
+}
+
+namespace {
+
+// Whether `file` is a JSON Schema (a top-level "$schema" key) rather than a scenario.
+bool is_json_schema(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    const auto j = nlohmann::json::parse(in, nullptr, false);
+    return j.is_object() && j.contains("$schema");
+}
+
+}  // namespace
+
 int run_check(const std::vector<std::filesystem::path>& files, std::ostream& out, std::ostream& err) {
     int code = 0;
     for (const auto& file : files) {
+        if (is_json_schema(file)) {
+            // scenarios/*.json includes the schema itself: say so rather than call it invalid.
+            out << "SKIP " << file.string() << " (a JSON Schema, not a scenario)\n";
+            continue;
+        }
         sim::scenario s;
         sim::places_fn places;
         try {
@@ -137,16 +171,18 @@ void add_sim_commands(CLI::App& app, int& exit_code) {
         std::string file;
         std::optional<std::uint64_t> seed;
         std::optional<std::string> out;
+        bool no_plots = false;
     };
     auto o = std::make_shared<sim_options>();
     auto* sim = app.add_subcommand("sim", "Simulate a scenario deterministically and write its run directory");
     sim->add_option("SCENARIO", o->file, "Scenario file (JSON)")->required();
     sim->add_option("--seed", o->seed, "Seed (default: the scenario's own)");
     sim->add_option("--out", o->out, "Run directory (default: runs/<name>-seed<N>)");
+    sim->add_flag("--no-plots", o->no_plots, "Write no plots and no report.html (herd plot RUN_DIR makes them later)");
     sim->callback([o, &exit_code] {
         std::optional<std::filesystem::path> out;
         if (o->out) out = *o->out;
-        exit_code = run_sim(o->file, o->seed, out, std::cout, std::cerr);
+        exit_code = simulate(o->file, o->seed, out, !o->no_plots, std::cout, std::cerr);
     });
 
     auto files = std::make_shared<std::vector<std::string>>();

@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "net/google_places.hpp"
 #include "places/offline.hpp"
 
 namespace herd::net {
@@ -24,12 +25,25 @@ private:
     std::shared_ptr<const places::offline_index> index_;
 };
 
+class google_provider final : public places_provider {
+public:
+    google_provider(boost::asio::any_io_executor ex, net::google_config cfg, std::function<void(std::string)> log)
+        : google_(std::move(ex), std::move(cfg), std::move(log)) {}
+
+    void lookup(const core::query_places_effect& q, done_fn done) override {
+        google_.lookup(q.lat, q.lon, q.radius_m, q.limit, std::move(done));
+    }
+
+private:
+    google_places google_;
+};
+
 }  // namespace
 
 std::unique_ptr<places_provider> make_places_provider(boost::asio::any_io_executor ex,
                                                       const core::places_config& cfg,
                                                       const std::string& config_file,
-                                                      std::function<void(std::string)>) {
+                                                      std::function<void(std::string)> log) {
     if (cfg.provider == "offline") {
         std::shared_ptr<const places::offline_index> index;
         if (cfg.data.empty()) {
@@ -44,8 +58,15 @@ std::unique_ptr<places_provider> make_places_provider(boost::asio::any_io_execut
         }
         return std::make_unique<offline_provider>(std::move(ex), std::move(index));
     }
-    throw core::config_error(config_file + ": $.places.provider: provider " + cfg.provider +
-                             " is not available in this build");
+    google_config g;
+    g.endpoint = cfg.endpoint;
+    g.key_env = cfg.key_env;
+    g.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(cfg.timeout_ms));
+    try {
+        return std::make_unique<google_provider>(std::move(ex), std::move(g), std::move(log));
+    } catch (const std::invalid_argument& e) {
+        throw core::config_error(config_file + ": $.places.endpoint: " + e.what());
+    }
 }
 
 }  // namespace herd::net

@@ -10,7 +10,7 @@ packages=(
   g++ cmake ninja-build
   libboost1.74-dev libboost-iostreams1.74-dev libboost-filesystem1.74-dev libboost-system1.74-dev
   libssl-dev nlohmann-json3-dev libcli11-dev catch2
-  libgnuplot-iostream-dev gnuplot-nox
+  libgnuplot-iostream-dev gnuplot-nox chromium
   netcat-openbsd
 )
 

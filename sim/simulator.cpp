@@ -924,6 +924,10 @@ std::string summary_json(const scenario& s, const run_result& r) {
     j["seed"] = r.seed;
     j["servers"] = s.servers.size();
     j["links"] = s.links.size();
+    ojson names = ojson::array(), pairs = ojson::array();
+    for (const auto& srv : s.servers) names.push_back(srv.name);
+    for (const auto& l : s.links) pairs.push_back({l.a, l.b});
+    j["topology"] = {{"servers", std::move(names)}, {"links", std::move(pairs)}};
     j["repair"] = s.repair;
     j["events"] = r.events;
     j["end_ms"] = static_cast<double>(r.end) / 1e6;

@@ -9,6 +9,7 @@
 #include "sim/simulator.hpp"
 #include "places/offline.hpp"
 #include "tests/net/net_support.hpp"
+#include "tests/net/support/http_test_server.hpp"
 
 using namespace herd;
 using namespace std::chrono_literals;
@@ -220,4 +221,31 @@ TEST_CASE("with the clock fixed, the real host writes the same bytes as the simu
     }
     CHECK(real == simulated);
     CHECK(real.find("AT Goloman +0.081036003 kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997\n") == 0);
+}
+
+TEST_CASE("a server whose places provider is Google answers WHATSAT from the endpoint", "[net]") {
+    std::ifstream fixture(HERD_NET_FIXTURES "/nearby_20.json");
+    std::stringstream body;
+    body << fixture.rdbuf();
+    test::http_test_server google([&](const test::http_request_seen&) { return test::http_reply(200, body.str()); });
+    ::setenv("HERD_TEST_PLACES_KEY", "sekrit-key", 1);
+    auto cfg = testing::seed_config_on_free_ports();
+    cfg.places.provider = "google";
+    cfg.places.endpoint = google.url("/maps/api/place/nearbysearch/json");
+    cfg.places.key_env = "HERD_TEST_PLACES_KEY";
+    const auto dir = testing::temp_folder("herd-google");
+    {
+        testing::running_herd herd(cfg, {"Hands"}, dir);
+        CHECK(ask(herd.port("Hands"), "IAMAT kiwi +34.068930-118.445127 1520023934").starts_with("AT Hands "));
+        const std::string reply = ask(herd.port("Hands"), "WHATSAT kiwi 10 2");
+        CHECK(reply.starts_with("AT Hands "));
+        CHECK(reply.ends_with("}\n\n"));
+        CHECK(google.requests().size() == 1);
+        CHECK(google.requests().at(0).target.find("location=34.068930,-118.445127&radius=10000&key=sekrit-key") != std::string::npos);
+    }
+    std::ifstream in(dir / "Hands.log");
+    std::stringstream log;
+    log << in.rdbuf();
+    CHECK(log.str().find("sekrit-key") == std::string::npos);
+    std::filesystem::remove_all(dir);
 }
