@@ -249,3 +249,53 @@ TEST_CASE("a server whose places provider is Google answers WHATSAT from the end
     CHECK(log.str().find("sekrit-key") == std::string::npos);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("with peer ports, herd traffic uses them and identification on the client port is refused",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    for (auto& s : cfg.herd.servers) s.peer_port = testing::free_port();
+    testing::running_herd herd(cfg, {"Holiday", "Welsh"});
+    std::string reply;
+    for (int i = 1; i < 100 && !reply.starts_with("AT Welsh"); ++i) {
+        ask(herd.port("Welsh"), "IAMAT k +1+1 " + std::to_string(i));
+        reply = ask(herd.port("Holiday"), "WHATSAT k 1 1");
+        std::this_thread::sleep_for(10ms);
+    }
+    CHECK(reply.starts_with("AT Welsh"));
+    CHECK(ask(herd.port("Holiday"), "HERD-PEER Welsh") == "? HERD-PEER Welsh\n");
+    // The peer port answers nothing but identification.
+    line_client c(cfg.herd.find("Holiday")->peer_port);
+    c.send("IAMAT k +1+1 1\n");
+    CHECK(c.read_line() == "? IAMAT k +1+1 1\n");
+    CHECK(c.closed_by_server());
+}
+
+TEST_CASE("a slow places provider never delays other clients", "[net]") {
+    test::http_test_server google([](const test::http_request_seen&) {
+        test::http_reply r;
+        r.hang = true;
+        return r;
+    });
+    ::setenv("HERD_TEST_PLACES_KEY", "k", 1);
+    auto cfg = testing::seed_config_on_free_ports();
+    cfg.places.provider = "google";
+    cfg.places.endpoint = google.url("/nearby");
+    cfg.places.key_env = "HERD_TEST_PLACES_KEY";
+    cfg.places.timeout_ms = 1500;
+    testing::running_herd herd(cfg, {"Hands"});
+    CHECK(ask(herd.port("Hands"), "IAMAT kiwi +1+1 1").starts_with("AT Hands "));
+    line_client slow(herd.port("Hands"));
+    slow.send("WHATSAT kiwi 10 2\n");
+    std::this_thread::sleep_for(50ms);
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(ask(herd.port("Hands"), "IAMAT other +1+1 1").starts_with("AT Hands "));
+    CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
+    CHECK(slow.read_line() == "? WHATSAT kiwi 10 2\n");  // after the provider's timeout
+}
+
+TEST_CASE("a log that cannot be written leaves the server serving", "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    // A folder under a regular file cannot exist: opening the log fails.
+    testing::running_herd herd(cfg, {"Welsh"}, "/dev/null/herd-logs");
+    CHECK(ask(herd.port("Welsh"), "IAMAT k +1+1 5").starts_with("AT Welsh "));
+}
