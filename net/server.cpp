@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <deque>
 
 #include "core/protocol.hpp"
 
@@ -22,6 +23,8 @@ namespace {
 constexpr std::string_view hello_word = "HERD-PEER";
 constexpr std::size_t client_out_bytes_max = 16 << 20;  // a client that stops reading is dropped
 constexpr auto log_flush_period = std::chrono::milliseconds(250);
+constexpr int dial_timeout_ms = 3000;
+constexpr std::size_t slots_max = 100'000;  // replies held behind a slow WHATSAT, per connection  // connect, then the neighbour's HERD-PEER answer, each
 
 const char* level_name(core::log_level l) {
     switch (l) {
@@ -64,7 +67,10 @@ public:
         auto self = shared_from_this();
         asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
         asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
-        if (!dialed_.empty()) send(std::string(hello_word) + " " + srv_.name_ + "\n");
+        if (!dialed_.empty()) {
+            send(std::string(hello_word) + " " + srv_.name_ + "\n");
+            arm_idle(std::chrono::milliseconds(dial_timeout_ms));  // the answer must come in time
+        }
         if (is_client()) touch();
     }
 
@@ -79,6 +85,26 @@ public:
         }
         out_ += text;
         wake_.cancel_one();
+    }
+
+    // Replies leave in the order of the lines that asked, though a WHATSAT's answer comes
+    // later than the lines after it: every client line takes a slot, filled by its reply.
+    std::uint64_t open_slot() {
+        if (slots_.size() >= slots_max) {
+            srv_.log_.write("drop", "conn " + std::to_string(id_) + ": too many replies waiting, closing");
+            abort();
+        }
+        slots_.emplace_back();
+        return first_slot_ + slots_.size() - 1;
+    }
+    void fill(std::uint64_t slot, std::string_view text) {
+        if (slot < first_slot_ || slot - first_slot_ >= slots_.size()) return;
+        slots_[slot - first_slot_] = std::string(text);
+        while (!slots_.empty() && slots_.front()) {
+            send(*slots_.front());
+            slots_.pop_front();
+            ++first_slot_;
+        }
     }
 
     // Stops reading; closes once everything queued is written.
@@ -142,7 +168,13 @@ private:
             auto self = weak.lock();
             if (!self) return;
             self->idle_armed_ = false;
-            if (ec || self->closed_ || !self->is_client()) return;
+            if (ec || self->closed_) return;
+            if (!self->dialed_.empty()) {
+                self->srv_.log_.write("peer", self->dialed_ + " did not identify in time; redialling");
+                self->abort();
+                return;
+            }
+            if (!self->is_client()) return;
             const auto quiet = std::chrono::steady_clock::now() - self->last_active_;
             if (quiet < self->idle_timeout()) {
                 self->arm_idle(self->idle_timeout() - quiet);
@@ -157,9 +189,9 @@ private:
         for (;;) {
             error_code ec;
             const std::size_t n = co_await asio::async_read_until(
-                socket_, asio::dynamic_buffer(in_, core::line_bytes_max + 1), '\n',
+                socket_, asio::dynamic_buffer(in_, core::line_bytes_max + 2), '\n',  // + "\r\n"
                 asio::redirect_error(asio::use_awaitable, ec));
-            if (closed_) break;
+            if (closed_ || closing_) break;
             if (ec == asio::error::not_found) {
                 // Over 64 KiB without a newline: answer with its first bytes, then close.
                 srv_.log_.write("overlong", "conn " + std::to_string(id_) + ": line over 64 KiB, closing");
@@ -183,6 +215,7 @@ private:
                 break;
             }
             srv_.on_line(*this, std::string_view(in_.data(), n - 1));
+            if (closing_) break;  // e.g. the peer port refused the line
             in_.erase(0, n);
             if (is_client() && !closed_) touch();
         }
@@ -224,6 +257,8 @@ private:
     bool closing_ = false;
     bool closed_ = false;
     bool idle_armed_ = false;
+    std::deque<std::optional<std::string>> slots_;
+    std::uint64_t first_slot_ = 0;
     std::chrono::steady_clock::time_point last_active_;
     int running_ = 2;  // the reader and the writer
     std::size_t pending_places_ = 0;
@@ -244,7 +279,21 @@ server::server(asio::io_context& io, const core::herd_config& cfg, const std::st
       node_(name, cfg.herd),
       log_(log_dir.empty() ? server_log() : server_log(log_dir / (name + ".log"))),
       flush_timer_(io),
+      accept_retry_(io),
       jitter_(static_cast<std::uint32_t>(system_now() ^ std::hash<std::string>{}(name))) {
+    // The real host needs an address and a port for this server and every neighbour it dials.
+    auto require_address = [&](const core::server_info& s) {
+        std::size_t i = 0;
+        while (cfg.herd.servers[i].name != s.name) ++i;
+        const std::string path = (cfg.file.empty() ? std::string("herd") : cfg.file) +
+                                 ": $.topology.servers[" + std::to_string(i) + "]";
+        error_code ec;
+        asio::ip::make_address(s.host, ec);
+        if (ec) throw core::config_error(path + ".host: expected an IP address, not " + s.host);
+        if (s.port == 0) throw core::config_error(path + ": missing field port (the real host needs one)");
+    };
+    require_address(cfg.herd.servers[index_]);
+    for (const auto& n : node_.neighbours()) require_address(*cfg.herd.find(n));
     places_ = make_places_provider(io.get_executor(), cfg.places, cfg.file.empty() ? "herd" : cfg.file,
                                    [this](std::string text) { log_.write("places", text); });
     for (const auto& n : node_.neighbours()) {
@@ -306,7 +355,12 @@ void server::stop() {
     if (client_acceptor_) client_acceptor_->close(ec);
     if (peer_acceptor_) peer_acceptor_->close(ec);
     flush_timer_.cancel();
-    for (auto& [peer, p] : peers_) p.redial->cancel();
+    accept_retry_.cancel();
+    for (auto& [peer, p] : peers_) {
+        p.redial->cancel();
+        if (p.connecting) p.connecting->close(ec);  // a dial still in progress
+    }
+    places_.reset();  // abandons lookups in flight (their answers would go nowhere)
     const auto conns = conns_;  // abort() reports back into conns_
     for (const auto& [id, c] : conns) c->abort();
     log_.write("stop", name_ + " stopped");
@@ -321,7 +375,8 @@ void server::accept(tcp::acceptor& acceptor, bool peer_listener) {
     acceptor.async_accept([this, &acceptor, peer_listener](error_code ec, tcp::socket socket) {
         if (stopping_ || !acceptor.is_open()) return;
         if (!ec) {
-            if (!peer_listener && clients_ >= cfg_.net.connections_max) {
+            // Until it identifies, a connection on either listener counts against the limit.
+            if (clients_ >= cfg_.net.connections_max) {
                 log_.write("refuse", "too many client connections (" + std::to_string(clients_) + ")");
                 error_code ignored;
                 socket.close(ignored);
@@ -337,7 +392,14 @@ void server::accept(tcp::acceptor& acceptor, bool peer_listener) {
                 c->start();
             }
         } else {
+            // Out of file descriptors, say: the pending connection stays queued, so accepting
+            // again at once would fail again at once. Wait a little.
             log_.write("accept", ec.message());
+            accept_retry_.expires_after(std::chrono::milliseconds(100));
+            accept_retry_.async_wait([this, &acceptor, peer_listener](error_code e) {
+                if (!e && !stopping_) accept(acceptor, peer_listener);
+            });
+            return;
         }
         accept(acceptor, peer_listener);
     });
@@ -354,8 +416,18 @@ void server::dial(const std::string& peer) {
     }
     const tcp::endpoint ep(address, info->peer_port ? info->peer_port : info->port);
     auto socket = std::make_shared<tcp::socket>(io_);
+    peers_.at(peer).connecting = socket;
+    // A neighbour behind a firewall that drops packets would hold a connect for minutes: the
+    // redial timer bounds it.
+    auto& timer = *peers_.at(peer).redial;
+    timer.expires_after(std::chrono::milliseconds(dial_timeout_ms));
+    timer.async_wait([socket](error_code e) {
+        if (!e) socket->close(e);
+    });
     socket->async_connect(ep, [this, peer, socket](error_code e) {
         if (stopping_) return;
+        peers_.at(peer).redial->cancel();
+        peers_.at(peer).connecting.reset();
         if (e) {
             schedule_dial(peer);
             return;
@@ -418,18 +490,25 @@ void server::on_line(connection& c, std::string_view line) {
         }
     }
     if (log_.enabled()) log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+    const std::uint64_t slot = c.open_slot();
     node_.client_line(c.id_, line, clock_());
-    perform(c.id_);
+    perform(c.id_, slot);
 }
 
 void server::on_hello(connection& c, std::string_view line, std::string_view peer) {
     const auto it = peers_.find(peer);
     const bool right_port = c.peer_listener_ || !cfg_.herd.servers[index_].peer_port;
-    if (it == peers_.end() || !right_port) {
+    // This server dials the neighbours whose names sort after its own: such a neighbour never
+    // dials in, so a connection claiming to be one is refused (it would take the link over).
+    const char* why = it == peers_.end() ? ", not a neighbour"
+                      : !right_port      ? ", on the client port"
+                      : it->second.dials ? ", which this server dials itself"
+                                         : nullptr;
+    if (why != nullptr) {
         log_.write("peer", "conn " + std::to_string(c.id_) + " from " + c.remote_ + " claims to be " +
-                               std::string(peer) + (it == peers_.end() ? ", not a neighbour" : ", on the client port") +
-                               "; refused");
+                               std::string(peer) + why + "; refused");
         c.send(core::format_refusal(core::strip_cr(line)));
+        if (c.peer_listener_) c.finish();
         return;
     }
     c.send(std::string(hello_word) + " " + name_ + "\n");
@@ -487,7 +566,7 @@ void server::on_closed(connection& c) {
     log_.write("close", "conn " + std::to_string(c.id_));
 }
 
-void server::perform(std::optional<core::conn_id> from_conn) {
+void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot) {
     node_.poll_effects(effects_);
     // Effects may start lookups whose answers call perform() again later: work on a copy.
     std::vector<core::effect> effects;
@@ -496,7 +575,8 @@ void server::perform(std::optional<core::conn_id> from_conn) {
         if (auto* r = std::get_if<core::reply_effect>(&e)) {
             const auto it = conns_.find(r->conn);
             if (log_.enabled()) log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
-            if (it != conns_.end()) it->second->send(r->text);
+            // Every client reply answers the line (or the lookup) this input came from.
+            if (it != conns_.end()) it->second->fill(slot, r->text);
         } else if (auto* s = std::get_if<core::send_effect>(&e)) {
             const auto it = peers_.find(s->peer);
             if (it != peers_.end() && it->second.conn) {
@@ -512,11 +592,12 @@ void server::perform(std::optional<core::conn_id> from_conn) {
                 const auto it = conns_.find(*conn);
                 if (it != conns_.end()) it->second->places_started();
             }
-            places_->lookup(*q, [this, request, conn](core::places_result result) {
+            if (!places_) continue;  // stopping
+            places_->lookup(*q, [this, request, conn, slot](core::places_result result) {
                 if (stopping_) return;
                 if (!result.ok) log_.write("places-error", result.error);
                 node_.places_done(request, result, clock_());
-                perform(std::nullopt);
+                perform(conn, slot);
                 if (conn) {
                     const auto it = conns_.find(*conn);
                     if (it != conns_.end()) it->second->places_ended();

@@ -60,6 +60,7 @@ private:
     struct peer_state {
         std::shared_ptr<connection> conn;  // the identified link, if any
         std::unique_ptr<boost::asio::steady_timer> redial;
+        std::shared_ptr<boost::asio::ip::tcp::socket> connecting;  // a dial in progress
         double backoff_ms = 0;
         bool dials = false;  // this server dials this neighbour
     };
@@ -74,8 +75,9 @@ private:
     void on_closed(connection& c);
     void on_hello(connection& c, std::string_view line, std::string_view peer);
 
-    // Performs the node's effects; `from_conn` is the client whose input produced them.
-    void perform(std::optional<core::conn_id> from_conn);
+    // Performs the node's effects; `from_conn` is the client whose input produced them and
+    // `slot` the place of its reply in that connection's order.
+    void perform(std::optional<core::conn_id> from_conn, std::uint64_t slot = 0);
     void link_up(const std::string& peer, const std::shared_ptr<connection>& c);
     std::string json_path() const;
 
@@ -89,6 +91,7 @@ private:
     std::unique_ptr<places_provider> places_;
     std::optional<boost::asio::ip::tcp::acceptor> client_acceptor_, peer_acceptor_;
     boost::asio::steady_timer flush_timer_;
+    boost::asio::steady_timer accept_retry_;
     std::map<core::conn_id, std::shared_ptr<connection>> conns_;
     std::map<std::string, peer_state, std::less<>> peers_;
     std::vector<core::effect> effects_;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -81,6 +82,7 @@ public:
         if (root_.has("start_time")) {
             const auto t = core::parse_time(root_["start_time"].string());
             if (!t) root_["start_time"].fail("expected POSIX seconds such as \"1520023934.000000000\"");
+            if (*t > 4'000'000'000'000'000'000) root_["start_time"].fail("expected a time before the year 2096");
             s.start_time = *t;
         }
         if (!root_.has("topology")) root_.fail("missing field topology");
@@ -184,7 +186,14 @@ private:
             t.line = e["line"].string();
             if (t.line.size() > core::line_bytes_max) e["line"].fail("longer than 64 KiB");
             if (t.line.find('\n') != std::string::npos) e["line"].fail("a line may not contain \\n");
-            if (e.has("expect_reply")) t.expect_reply = e["expect_reply"].string();
+            if (e.has("expect_reply")) {
+                t.expect_reply = e["expect_reply"].string();
+                try {
+                    std::regex check(*t.expect_reply);
+                } catch (const std::regex_error& x) {
+                    e["expect_reply"].fail(std::string("invalid regular expression (") + x.what() + ")");
+                }
+            }
             s.lines.push_back(std::move(t));
         }
     }

@@ -37,10 +37,16 @@ double draw(const distribution& d, rng& r) {
     return d.a;
 }
 
+// A delay drawn in milliseconds, capped at 1e9 ms (the scenario's own limit): a pareto tail
+// may be huge.
 nanos ms_ns(double ms) {
-    const double ns = std::min(ms * 1e6, 1e18);  // a pareto tail may be huge; cap it
+    const double ns = std::min(ms * 1e6, 1e15);
     return static_cast<nanos>(std::llround(ns));
 }
+
+// No event is scheduled past this virtual time (about 31 years): with the start time bounded
+// by the loader, times stay far from overflow.
+constexpr nanos horizon = 1'000'000'000'000'000'000;
 
 std::string format_time(nanos t) {
     char buf[40];
@@ -167,18 +173,12 @@ struct dir_state {
     nanos last_delivery = 0;
     rng r;
     std::string name;
-    // Messages of a FIFO link leave in order, so only the first waits in the event queue: the
-    // queue stays as deep as the number of busy links, not the number of messages in flight.
-    std::deque<std::uint32_t> in_order;
 };
 
 struct message {
     std::uint32_t dir;
     std::uint64_t epoch;
     std::string line;
-    nanos at;           // delivery time
-    std::uint64_t seq;  // taken when sent, so ties resolve in sending order
-    bool fifo;          // waits in its direction's queue, not in the event queue
 };
 
 struct places_query {
@@ -224,7 +224,7 @@ public:
                 const std::uint32_t to = d == 0 ? index_.at(l.b) : index_.at(l.a);
                 const std::string name = servers_[from].name + "->" + servers_[to].name;
                 servers_[from].dir_to[servers_[to].name] = static_cast<std::uint32_t>(dirs_.size());
-                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name, {}});
+                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name});
             }
         }
         for (std::size_t i = 0; i < s.lines.size(); ++i)
@@ -279,10 +279,11 @@ public:
 private:
     // ---- the event queue ----
     void push(nanos t, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
-        push_with_seq(t, seq_++, kind, idx, aux);
-    }
-    void push_with_seq(nanos t, std::uint64_t seq, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
-        queue_.push(event{t, seq, kind | (std::uint64_t{idx} << 3) | ((aux & ((1ULL << 29) - 1)) << 35)});
+        if (t > horizon) {
+            ++beyond_horizon_;
+            return;
+        }
+        queue_.push(event{t, seq_++, kind | (std::uint64_t{idx} << 3) | ((aux & ((1ULL << 29) - 1)) << 35)});
     }
 
     void dispatch(const event& e) {
@@ -348,8 +349,15 @@ private:
             } else if (auto* sd = std::get_if<core::send_effect>(&e)) {
                 send(s, sd->peer, std::move(sd->line));
             } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
-                const auto idx = static_cast<std::uint32_t>(places_q_.size());
-                places_q_.push_back({s, servers_[s].incarnation, *q});
+                std::uint32_t idx;
+                if (!free_places_.empty()) {
+                    idx = free_places_.back();
+                    free_places_.pop_back();
+                    places_q_[idx] = {s, servers_[s].incarnation, *q};
+                } else {
+                    idx = static_cast<std::uint32_t>(places_q_.size());
+                    places_q_.push_back({s, servers_[s].incarnation, *q});
+                }
                 push(now_ + ms_ns(draw(s_.places_delay_ms, servers_[s].places_rng)), ev_places, idx);
             }
             // log effects: the real host writes them; the simulator records effects it can see.
@@ -382,37 +390,24 @@ private:
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
-        const bool fifo = link.params.fifo;
-        if (fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
+        if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
         dir.last_delivery = std::max(dir.last_delivery, at);
-        const std::uint64_t seq = seq_++;
         std::uint32_t slot;
         if (!free_msgs_.empty()) {
             slot = free_msgs_.back();
             free_msgs_.pop_back();
-            msgs_[slot] = {d, link.epoch, std::move(line), at, seq, fifo};
+            msgs_[slot] = {d, link.epoch, std::move(line)};
         } else {
             slot = static_cast<std::uint32_t>(msgs_.size());
-            msgs_.push_back({d, link.epoch, std::move(line), at, seq, fifo});
+            msgs_.push_back({d, link.epoch, std::move(line)});
         }
-        if (fifo) {
-            dir.in_order.push_back(slot);
-            if (dir.in_order.size() > 1) return;  // it follows the head
-        }
-        push_with_seq(at, seq, ev_deliver, slot);
+        push(at, ev_deliver, slot);
     }
 
     void on_deliver(std::uint32_t slot) {
         message m = std::move(msgs_[slot]);
         free_msgs_.push_back(slot);
-        auto& dir = dirs_[m.dir];
-        if (m.fifo) {
-            dir.in_order.pop_front();
-            if (!dir.in_order.empty()) {
-                const message& next = msgs_[dir.in_order.front()];
-                push_with_seq(next.at, next.seq, ev_deliver, dir.in_order.front());
-            }
-        }
+        const auto& dir = dirs_[m.dir];
         const auto& link = links_[dir.link];
         const kind_index kind = message_kind(m.line);
         // A connection that broke while the message was in flight lost it.
@@ -450,7 +445,12 @@ private:
         const auto& b = servers_[link.b];
         timeline(ojson{{"t_ms", 0}, {"event", "link"}, {"a", a.name}, {"b", b.name},
                        {"state", now_connected ? "up" : "down"}});
-        if (!now_connected) ++link.epoch;
+        if (!now_connected) {
+            // A new connection: what was in flight is lost and holds nothing up.
+            ++link.epoch;
+            for (auto& d : dirs_)
+                if (d.link == l) d.last_delivery = 0;
+        }
         for (auto [x, y] : {std::pair{link.a, link.b}, std::pair{link.b, link.a}}) {
             auto& st = servers_[x];
             if (!st.up) continue;
@@ -634,6 +634,7 @@ private:
 
     void on_places(std::uint32_t idx) {
         const places_query pq = places_q_[idx];
+        free_places_.push_back(idx);
         auto& st = servers_[pq.server];
         if (!st.up || st.incarnation != pq.incarnation) return;
         if (!places_) {
@@ -790,6 +791,8 @@ private:
         const auto d = delays(r_);
         if (r_.events_limit_hit)
             expect("events_max", false, "stopped after " + std::to_string(s_.events_max) + " events");
+        if (beyond_horizon_)
+            expect("horizon", false, std::to_string(beyond_horizon_) + " events fell after the horizon of 10^18 ns and were not run");
         if (x.converged)
             expect("converged", r_.converged == *x.converged,
                    std::string(r_.converged ? "converged" : "diverged") + ", " +
@@ -858,9 +861,11 @@ private:
     message_counts by_kind_[kinds];
     std::vector<message_counts> by_dir_;
     std::uint64_t drops_[reasons] = {};
+    std::uint64_t beyond_horizon_ = 0;
     std::vector<message> msgs_;
     std::vector<std::uint32_t> free_msgs_;
     std::vector<places_query> places_q_;
+    std::vector<std::uint32_t> free_places_;
     std::vector<core::effect> effects_;
     core::conn_id next_conn_ = 1;
     std::unordered_map<core::conn_id, std::size_t> conn_line_;
@@ -971,8 +976,8 @@ std::string updates_csv(const scenario& s, const run_result& r) {
     std::string out = "update,client,origin,server,issued_ms,applied_ms\n";
     for (const auto& a : r.applied) {
         const auto& u = r.updates[a.update];
-        out += std::to_string(a.update) + "," + csv_field(u.client) + "," + s.servers[u.origin].name + "," +
-               s.servers[a.server].name + "," + format_ms(u.issued) + "," + format_ms(a.applied) + "\n";
+        out += std::to_string(a.update) + "," + csv_field(u.client) + "," + csv_field(s.servers[u.origin].name) + "," +
+               csv_field(s.servers[a.server].name) + "," + format_ms(u.issued) + "," + format_ms(a.applied) + "\n";
     }
     return out;
 }

@@ -299,3 +299,27 @@ TEST_CASE("a log that cannot be written leaves the server serving", "[net]") {
     testing::running_herd herd(cfg, {"Welsh"}, "/dev/null/herd-logs");
     CHECK(ask(herd.port("Welsh"), "IAMAT k +1+1 5").starts_with("AT Welsh "));
 }
+
+TEST_CASE("replies come back in the order of the lines, though a WHATSAT is answered later",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Goloman"});
+    line_client c(herd.port("Goloman"));
+    c.send("IAMAT kiwi +34.068930-118.445127 1\nWHATSAT kiwi 10 1\nIAMAT kiwi +34.068930-118.445127 2\nbad\n");
+    CHECK(c.read_line().starts_with("AT Goloman "));
+    const std::string at = c.read_line();
+    CHECK(at.starts_with("AT Goloman "));
+    CHECK(at.ends_with(" 1\n"));
+    CHECK(c.read_until_blank_line().ends_with("}\n\n"));
+    CHECK(c.read_line().ends_with(" 2\n"));
+    CHECK(c.read_line() == "? bad\n");
+}
+
+TEST_CASE("a connection claiming to be a neighbour that this server dials itself is refused",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Goloman"});  // Goloman dials Hands ("Goloman" < "Hands")
+    line_client c(herd.port("Goloman"));
+    c.send("HERD-PEER Hands\n");
+    CHECK(c.read_line() == "? HERD-PEER Hands\n");
+}

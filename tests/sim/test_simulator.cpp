@@ -240,3 +240,15 @@ TEST_CASE("messages in flight on a link that goes down are lost", "[sim]") {
     CHECK(r.drops_by_reason.at("in_flight") == 1);
     CHECK_FALSE(applied_at(r, 0, 1));
 }
+
+TEST_CASE("after a link comes back, new messages do not wait behind the lost ones", "[sim]") {
+    const json j = {{"name", "fifo-after-down"},
+                    {"topology", testing::herd_json(2, {{0, 1}}, {{"latency_ms", constant(5000)}})},
+                    {"workload", {iamat(0, 0, "a"), iamat(30, 0, "b")}},
+                    {"faults", {{{"at_ms", 10}, {"link_down", {"S0", "S1"}}},
+                                {{"at_ms", 20}, {"link_up", {"S0", "S1"}}},
+                                {{"at_ms", 25}, {"set_link", {{"between", {"S0", "S1"}}, {"latency_ms", constant(5)}}}}}}};
+    const auto r = run(testing::scenario_from(j));
+    CHECK_FALSE(applied_at(r, 0, 1));                // lost with the link
+    CHECK(applied_at(r, 1, 1) == 35'000'000);        // not held until 5,000 ms
+}
