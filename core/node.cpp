@@ -71,7 +71,7 @@ node::node(std::string name, std::vector<std::string> neighbours,
 void node::client_line(conn_id conn, std::string_view raw, nanos now) {
     const std::string_view line = strip_cr(raw);
     std::visit(overloaded{
-                   [&](const iamat& m) { on_iamat(conn, m, now); },
+                   [&](const iamat& m) { on_iamat(conn, line, m, now); },
                    [&](const whatsat& m) { on_whatsat(conn, line, m); },
                    [&](const flood&) {
                        refuse_client(conn, line);
@@ -153,7 +153,11 @@ void node::poll_effects(std::vector<effect>& out) {
     out.swap(effects_);
 }
 
-void node::on_iamat(conn_id conn, const iamat& m, nanos now) {
+void node::on_iamat(conn_id conn, std::string_view line, const iamat& m, nanos now) {
+    if (!room_for(m.client)) {
+        refuse_client(conn, line);
+        return;
+    }
     const std::string diff = format_diff(diff_saturated(now, m.time));
     const record_view r{m.client, m.location_text, m.time_text, m.time, name_, diff};
     std::string reply;
@@ -186,6 +190,7 @@ void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
 }
 
 void node::on_flood(std::string_view peer, const flood& m) {
+    if (!room_for(m.client)) return;
     const record_view r{m.client, m.location_text, m.time_text, m.time, m.origin, m.diff_text};
     if (const record* stored = store_.merge(r)) flood_to_neighbours(*stored, peer);
 }
@@ -203,6 +208,13 @@ void node::refuse_client(conn_id conn, std::string_view line) {
 
 void node::log(log_level level, std::string text) {
     effects_.push_back(log_effect{level, std::move(text)});
+}
+
+bool node::room_for(std::string_view client) {
+    if (store_.size() < records_max_ || store_.find(client) != nullptr) return true;
+    log(log_level::warn, "store full (" + std::to_string(store_.size()) + " clients): " +
+                             std::string(client) + " not stored");
+    return false;
 }
 
 bool node::is_neighbour(std::string_view peer) const {

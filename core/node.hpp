@@ -71,6 +71,11 @@ class node {
 public:
     // Limits.
     static constexpr std::size_t pending_places_max = 4096;
+    // Clients a store holds. Past it an IAMAT for a new client is refused (`? line`) and a FLOOD
+    // for one is not applied; both are logged. Known clients keep being updated.
+    static constexpr std::size_t records_max = 1'000'000;
+    // A lower bound on clients (for tests and small hosts).
+    void limit_records(std::size_t n) { records_max_ = n; }
 
     // A node for server `name` of `herd`; `name` must be one of its servers. Every neighbour
     // starts down: the host reports peer_up when a link is established. `kept` is the store a
@@ -126,13 +131,15 @@ private:
         int limit;
     };
 
-    void on_iamat(conn_id conn, const iamat& m, nanos now);
+    void on_iamat(conn_id conn, std::string_view line, const iamat& m, nanos now);
     void on_whatsat(conn_id conn, std::string_view line, const whatsat& m);
     void on_flood(std::string_view peer, const flood& m);
     void flood_to_neighbours(const record& r, std::string_view except);
     void refuse_client(conn_id conn, std::string_view line);
     void log(log_level level, std::string text);
     bool is_neighbour(std::string_view peer) const;
+    // False (and a log line) when `client` is new and the store is full.
+    bool room_for(std::string_view client);
 
     std::string name_;
     std::vector<std::string> neighbours_;             // sorted
@@ -141,6 +148,7 @@ private:
     store store_;
     std::map<request_id, pending_whatsat> pending_;
     request_id next_request_ = 1;
+    std::size_t records_max_ = records_max;
     std::vector<effect> effects_;
 };
 

@@ -212,3 +212,22 @@ TEST_CASE("places lookups in flight are bounded", "[core]") {
     CHECK(only<query_places_effect>(fx).empty());
     CHECK(only<reply_effect>(fx).at(0).text == "? WHATSAT kiwi.cs.ucla.edu 10 2\n");
 }
+
+TEST_CASE("a full store refuses new clients and keeps updating known ones", "[core]") {
+    node n = live_goloman();
+    n.limit_records(2);
+    n.client_line(1, "IAMAT a +1+1 1", received);
+    n.client_line(1, "IAMAT b +1+1 1", received);
+    drain(n);
+    n.client_line(1, "IAMAT c +1+1 1", received);
+    auto fx = drain(n);
+    CHECK(only<reply_effect>(fx).at(0).text == "? IAMAT c +1+1 1\n");
+    CHECK(only<send_effect>(fx).empty());
+    CHECK(only<log_effect>(fx).size() == 1);
+    n.peer_line("Hands", "FLOOD Welsh +0.000000001 d +1+1 1", received);
+    CHECK(n.records().find("d") == nullptr);
+    n.client_line(1, "IAMAT a +2+2 2", received);
+    CHECK(only<reply_effect>(drain(n)).at(0).text.starts_with("AT Goloman "));
+    CHECK(n.records().find("a")->location_text == "+2+2");
+    CHECK(n.records().size() == 2);
+}
