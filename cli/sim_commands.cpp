@@ -54,18 +54,24 @@ void render_plots(const std::filesystem::path& dir, std::ostream& out, std::ostr
     }
 }
 
+// Loads a scenario and its places index; on an error, prints its one line and returns false.
+bool load(const std::filesystem::path& file, sim::scenario& s, sim::places_fn& places, std::ostream& err) {
+    try {
+        s = sim::load_scenario(file);
+        places = places_source(s);
+        return true;
+    } catch (const sim::scenario_error& e) {
+        err << e.what() << "\n";
+        return false;
+    }
+}
+
 // herd sim: run_sim, and then (unless --no-plots) the plots.
 int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> seed,
              std::optional<std::filesystem::path> out_dir, bool plots, std::ostream& out, std::ostream& err) {
     sim::scenario s;
     sim::places_fn places;
-    try {
-        s = sim::load_scenario(file);
-        places = places_source(s);
-    } catch (const sim::scenario_error& e) {
-        err << e.what() << "\n";
-        return 2;
-    }
+    if (!load(file, s, places, err)) return 2;
     const auto progress = progress_reporter();
     const sim::run_result r = sim::run(s, seed, places, progress);
     if (progress) std::fprintf(stderr, "\r%60s\r", "");
@@ -141,11 +147,7 @@ int run_check(const std::vector<std::filesystem::path>& files, std::ostream& out
         }
         sim::scenario s;
         sim::places_fn places;
-        try {
-            s = sim::load_scenario(file);
-            places = places_source(s);
-        } catch (const sim::scenario_error& e) {
-            err << e.what() << "\n";
+        if (!load(file, s, places, err)) {
             out << "INVALID " << file.string() << "\n";
             code = 2;
             continue;

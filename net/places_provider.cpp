@@ -46,15 +46,10 @@ std::unique_ptr<places_provider> make_places_provider(boost::asio::any_io_execut
                                                       std::function<void(std::string)> log) {
     if (cfg.provider == "offline") {
         std::shared_ptr<const places::offline_index> index;
-        if (cfg.data.empty()) {
-            index = std::shared_ptr<const places::offline_index>(&places::offline_index::embedded(),
-                                                                  [](const places::offline_index*) {});
-        } else {
-            try {
-                index = std::make_shared<const places::offline_index>(places::offline_index::from_file(cfg.data));
-            } catch (const places::load_error& e) {
-                throw core::config_error(config_file + ": $.places.data: " + e.what());
-            }
+        try {
+            index = places::open_index(cfg.data);
+        } catch (const places::load_error& e) {
+            throw core::config_error(config_file + ": $.places.data: " + e.what());
         }
         return std::make_unique<offline_provider>(std::move(ex), std::move(index));
     }

@@ -191,4 +191,10 @@ std::string offline_index::nearby_json(double lat, double lon, double radius_m, 
     return nearby_search_json(nearby(lat, lon, radius_m, limit));
 }
 
+std::shared_ptr<const offline_index> open_index(const std::string& data_file) {
+    if (data_file.empty())  // the embedded index lives as long as the program: nothing to own
+        return std::shared_ptr<const offline_index>(&offline_index::embedded(), [](const offline_index*) {});
+    return std::make_shared<const offline_index>(offline_index::from_file(data_file));
+}
+
 }  // namespace herd::places

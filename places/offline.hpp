@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,12 @@
 #include "places/geo.hpp"
 
 namespace herd::places {
+
+class offline_index;
+
+// The index a host answers from: the embedded one when `data_file` is empty, else one over that
+// file. Throws load_error for a missing or malformed file.
+std::shared_ptr<const offline_index> open_index(const std::string& data_file);
 
 // Google returns at most 20 results a page; so does the index, whatever the limit asked.
 inline constexpr int results_max = 20;
