@@ -36,6 +36,9 @@ const char* level_name(core::log_level l) {
     return "info";
 }
 
+// `HERD-PEER <name>\n`, the identification each end of a peer link sends.
+std::string hello_line(const std::string& name) { return std::string(hello_word) + " " + name + "\n"; }
+
 // `HERD-PEER <name>`: the name, or nothing when the line is not an identification.
 std::optional<std::string_view> hello_name(std::string_view line) {
     const auto f = core::split_fields(core::strip_cr(line));
@@ -68,7 +71,7 @@ public:
         asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
         asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
         if (!dialed_.empty()) {
-            send(std::string(hello_word) + " " + srv_.name_ + "\n");
+            send(hello_line(srv_.name_));
             arm_idle(std::chrono::milliseconds(dial_timeout_ms));  // the answer must come in time
         }
         if (is_client()) touch();
@@ -511,7 +514,7 @@ void server::on_hello(connection& c, std::string_view line, std::string_view pee
         if (c.peer_listener_) c.finish();
         return;
     }
-    c.send(std::string(hello_word) + " " + name_ + "\n");
+    c.send(hello_line(name_));
     link_up(it->first, conns_.at(c.id_));
 }
 
@@ -567,11 +570,9 @@ void server::on_closed(connection& c) {
 }
 
 void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot) {
+    // Nothing below re-enters perform(): places answers are posted, and sends only queue.
     node_.poll_effects(effects_);
-    // Effects may start lookups whose answers call perform() again later: work on a copy.
-    std::vector<core::effect> effects;
-    effects.swap(effects_);
-    for (auto& e : effects) {
+    for (auto& e : effects_) {
         if (auto* r = std::get_if<core::reply_effect>(&e)) {
             const auto it = conns_.find(r->conn);
             if (log_.enabled()) log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
@@ -607,8 +608,6 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
             log_.write(level_name(l->level), l->text);
         }
     }
-    effects.clear();
-    if (effects_.empty()) effects_.swap(effects);  // keep the capacity
 }
 
 }  // namespace herd::net

@@ -70,6 +70,11 @@ const char* const reason_names[reasons] = {"link_down", "partition", "loss", "in
 
 // 24 bytes: time, sequence, and what to do (kind in the low 3 bits of `what`, an index in the
 // next 32, and for ev_process the server's incarnation, modulo 2^29, above that).
+// The time to a generator's next request: exponential, so requests form a Poisson process.
+nanos gap(const generator& g, rng& r) {
+    return ms_ns(draw({distribution::kind::exponential, 1000.0 / g.rate_per_s, 0}, r));
+}
+
 struct event {
     nanos t;
     std::uint64_t seq;
@@ -244,7 +249,7 @@ public:
             if (gs.targets.empty())
                 for (std::uint32_t i = 0; i < servers_.size(); ++i) gs.targets.push_back(i);
             gens_.push_back(std::move(gs));
-            const nanos first = spec.from + ms_ns(draw({distribution::kind::exponential, 1000.0 / spec.rate_per_s, 0}, gens_[g].r));
+            const nanos first = spec.from + gap(spec, gens_[g].r);
             if (first <= spec.to) push(first, ev_gen, static_cast<std::uint32_t>(g));
         }
         r_.seed = seed;
@@ -628,7 +633,7 @@ private:
                           p.second, format_time(s_.start_time + now_).c_str());
         }
         client_request(s, next_conn_++, buf);
-        const nanos next = now_ + std::max<nanos>(1, ms_ns(draw({distribution::kind::exponential, 1000.0 / spec.rate_per_s, 0}, gs.r)));
+        const nanos next = now_ + std::max<nanos>(1, gap(spec, gs.r));
         if (next <= spec.to) push(next, ev_gen, g);
     }
 
