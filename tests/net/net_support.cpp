@@ -129,6 +129,21 @@ std::string ask_until(std::uint16_t port, const std::string& line, std::string_v
     return reply;
 }
 
+bool spread_everywhere(std::uint16_t origin_port, const std::string& client,
+                       const std::vector<std::uint16_t>& ports, std::string_view prefix,
+                       std::chrono::milliseconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    for (int i = 0; std::chrono::steady_clock::now() < until; ++i) {
+        ask(origin_port, "IAMAT " + client + " +34.068930-118.445127 " + std::to_string(1600000000 + i));
+        bool everywhere = true;
+        for (const auto port : ports)
+            everywhere = everywhere && ask_until(port, "WHATSAT " + client + " 1 1", prefix,
+                                                 std::chrono::milliseconds(100)).starts_with(prefix);
+        if (everywhere) return true;
+    }
+    return false;
+}
+
 struct running_herd::impl {
     boost::asio::io_context io;
     std::vector<std::unique_ptr<net::server>> servers;

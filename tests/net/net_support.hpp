@@ -59,6 +59,13 @@ std::string ask(std::uint16_t port, const std::string& line);
 std::string ask_until(std::uint16_t port, const std::string& line, std::string_view prefix,
                       std::chrono::milliseconds deadline);
 
+// Sends IAMATs for `client` at `origin_port`, each newer than the last, until a WHATSAT at every
+// port of `ports` answers with `prefix`: links come up on their own, and plain flooding never
+// re-sends an update that passed before a link was up. False if `deadline` passes first.
+bool spread_everywhere(std::uint16_t origin_port, const std::string& client,
+                       const std::vector<std::uint16_t>& ports, std::string_view prefix,
+                       std::chrono::milliseconds deadline = std::chrono::seconds(3));
+
 // Servers of a herd running in this process on one background thread.
 class running_herd {
 public:

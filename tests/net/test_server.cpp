@@ -31,17 +31,10 @@ TEST_CASE("an IAMAT at Welsh is answered AT Welsh by every other server within a
     const std::string reply = ask(herd.port("Welsh"), iamat);
     CHECK(reply.starts_with("AT Welsh "));
     CHECK(reply.ends_with(" kiwi.cs.ucla.edu +34.068930-118.445127 1520023934.918963997\n"));
-    // The links may still be coming up when the IAMAT lands, and plain flooding never re-sends:
-    // send newer updates until every server has one (an update passes each link only once).
-    const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 5; std::chrono::steady_clock::now() - t0 < 3s; ++i) {
-        bool everywhere = true;
-        for (const char* s : {"Goloman", "Hands", "Holiday", "Wilkes"})
-            everywhere = everywhere && ask(herd.port(s), "WHATSAT kiwi.cs.ucla.edu 10 1").starts_with("AT Welsh");
-        if (everywhere) break;
-        ask(herd.port("Welsh"), "IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 152002393" + std::to_string(i));
-        std::this_thread::sleep_for(20ms);
-    }
+    // The links may still be coming up when that IAMAT lands: newer ones until all have one.
+    REQUIRE(testing::spread_everywhere(herd.port("Welsh"), "kiwi.cs.ucla.edu",
+                                       {herd.port("Goloman"), herd.port("Hands"), herd.port("Holiday"), herd.port("Wilkes")},
+                                       "AT Welsh "));
     for (const char* s : {"Goloman", "Hands", "Holiday", "Wilkes"}) {
         INFO(s);
         const std::string r = ask_until(herd.port(s), "WHATSAT kiwi.cs.ucla.edu 10 5", "AT Welsh ", 1000ms);
@@ -158,12 +151,7 @@ TEST_CASE("the log holds every line in and out, connections and peer links", "[n
     {
         auto cfg = testing::seed_config_on_free_ports();
         testing::running_herd herd(cfg, {"Holiday", "Welsh"}, dir);
-        // Until the link is up, an update stays at Welsh: send newer ones until Holiday has one.
-        for (int i = 1; i < 100; ++i) {
-            ask(herd.port("Welsh"), "IAMAT k +1+1 " + std::to_string(i));
-            if (ask(herd.port("Holiday"), "WHATSAT k 1 1").starts_with("AT Welsh")) break;
-            std::this_thread::sleep_for(10ms);
-        }
+        REQUIRE(testing::spread_everywhere(herd.port("Welsh"), "k", {herd.port("Holiday")}, "AT Welsh"));
     }
     std::ifstream in(dir / "Welsh.log");
     std::stringstream ss;
@@ -258,13 +246,7 @@ TEST_CASE("with peer ports, herd traffic uses them and identification on the cli
     auto cfg = testing::seed_config_on_free_ports();
     for (auto& s : cfg.herd.servers) s.peer_port = testing::free_port();
     testing::running_herd herd(cfg, {"Holiday", "Welsh"});
-    std::string reply;
-    for (int i = 1; i < 100 && !reply.starts_with("AT Welsh"); ++i) {
-        ask(herd.port("Welsh"), "IAMAT k +1+1 " + std::to_string(i));
-        reply = ask(herd.port("Holiday"), "WHATSAT k 1 1");
-        std::this_thread::sleep_for(10ms);
-    }
-    CHECK(reply.starts_with("AT Welsh"));
+    CHECK(testing::spread_everywhere(herd.port("Welsh"), "k", {herd.port("Holiday")}, "AT Welsh"));
     CHECK(ask(herd.port("Holiday"), "HERD-PEER Welsh") == "? HERD-PEER Welsh\n");
     // The peer port answers nothing but identification.
     line_client c(cfg.herd.find("Holiday")->peer_port);
