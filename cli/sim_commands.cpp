@@ -83,9 +83,13 @@ int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> see
     write_file(dir / "updates.csv", sim::updates_csv(s, r));
 
     const auto d = sim::delays(r);
-    std::uint64_t flood_sent = 0, dropped = 0, duplicated = 0;
+    std::uint64_t flood_sent = 0, dropped = 0, duplicated = 0, repair_sent = 0, repair_bytes = 0;
     for (const auto& [kind, c] : r.messages_by_kind) {
         if (kind == "FLOOD") flood_sent = c.sent;
+        if (kind == "DIGEST" || kind == "REPAIR") {
+            repair_sent += c.sent;
+            repair_bytes += c.bytes;
+        }
         dropped += c.dropped;
         duplicated += c.duplicated;
     }
@@ -104,7 +108,11 @@ int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> see
         << "  delay ms over " << d.pairs << " (update, server) pairs: p50 " << fixed(d.p50) << "  p90 "
         << fixed(d.p90) << "  p99 " << fixed(d.p99) << "  max " << fixed(d.max) << "\n"
         << "  messages: " << flood_sent << " FLOOD sent, " << fixed(r.updates.empty() ? 0.0 : static_cast<double>(flood_sent) / static_cast<double>(r.updates.size()), 2)
-        << " per update; " << dropped << " dropped, " << duplicated << " duplicated\n"
+        << " per update; " << dropped << " dropped, " << duplicated << " duplicated\n";
+    if (s.protocol.repair != core::repair_mode::none)
+        out << "  repair (" << core::repair_mode_name(s.protocol.repair) << "): " << repair_sent
+            << " DIGEST and REPAIR messages sent, " << repair_bytes << " bytes\n";
+    out
         << "  client requests " << requests << ", failed (server down) " << r.client_failures
         << ", refused '?' " << r.client_refusals << "\n"
         << "  expectations: " << r.expectations.size() - failed << "/" << r.expectations.size() << " ok\n";

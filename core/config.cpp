@@ -7,7 +7,7 @@ namespace herd::core {
 namespace {
 
 // Fields of a scenario that only the simulator reads.
-const std::vector<const char*> simulator_keys = {"name",  "seed",   "start_time", "protocol", "workload",
+const std::vector<const char*> simulator_keys = {"name",   "about", "seed",   "start_time", "workload",
                                                  "faults", "expect", "timeline",   "limits"};
 const std::vector<const char*> simulator_server_keys = {"processing_ms", "clock_offset_ms"};
 const std::vector<const char*> simulator_link_keys = {"latency_ms", "loss", "duplicate", "fifo"};
@@ -103,18 +103,39 @@ places_config read_places(const json_reader& p, const std::vector<const char*>& 
     return c;
 }
 
+node_options read_protocol(const json_reader& p, const std::vector<const char*>& more_keys) {
+    p.object({"repair", "repair_interval_ms"}, more_keys);
+    node_options o;
+    if (p.has("repair")) {
+        const auto mode = parse_repair_mode(p["repair"].string());
+        if (!mode) p["repair"].fail("expected \"none\", \"on_connect\" or \"periodic\"");
+        o.repair = *mode;
+    }
+    if (p.has("repair_interval_ms")) {
+        if (o.repair != repair_mode::periodic)
+            p["repair_interval_ms"].fail("only with \"repair\": \"periodic\"");
+        o.repair_interval = static_cast<nanos>(p["repair_interval_ms"].number(1, 86'400'000) * 1e6);
+    }
+    return o;
+}
+
 herd_config read_config(const nlohmann::json& root, const std::string& file) {
     const json_reader r(root, "$", file);
-    r.object({"topology", "places", "net"}, simulator_keys);
+    r.object({"topology", "places", "net", "protocol"}, simulator_keys);
     if (!r.has("topology")) r.fail("missing field topology");
     herd_config c;
     c.file = file;
     c.herd = read_topology(r["topology"], {simulator_server_keys, simulator_link_keys, {}, {}});
     if (r.has("places")) c.places = read_places(r["places"], {"delay_ms"});
+    if (r.has("protocol")) c.protocol = read_protocol(r["protocol"], {"repair_until_ms"});
     if (r.has("net")) {
         const auto n = r["net"];
         n.object({"connections_max", "idle_timeout_ms", "peer_queue_bytes_max", "redial_min_ms",
-                  "redial_max_ms"});
+                  "redial_max_ms", "secret_env"});
+        if (n.has("secret_env")) {
+            c.net.secret_env = n["secret_env"].string();
+            if (c.net.secret_env.empty()) n["secret_env"].fail("expected the name of an environment variable");
+        }
         if (n.has("connections_max")) c.net.connections_max = static_cast<std::uint32_t>(n["connections_max"].integer(1, 1'000'000));
         if (n.has("idle_timeout_ms")) c.net.idle_timeout_ms = n["idle_timeout_ms"].number(1, 86'400'000);
         if (n.has("peer_queue_bytes_max")) c.net.peer_queue_bytes_max = n["peer_queue_bytes_max"].integer(1024, 1ULL << 34);

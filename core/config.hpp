@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/json_reader.hpp"
+#include "core/node.hpp"
 #include "core/topology.hpp"
 
 namespace herd::core {
@@ -28,6 +29,9 @@ struct net_config {
     std::uint64_t peer_queue_bytes_max = 16 << 20;    // unsent herd traffic per link
     double redial_min_ms = 50;                        // peer redial backoff, doubled to the max
     double redial_max_ms = 5000;
+    // The environment variable holding the herd's shared secret; empty: peers are trusted by
+    // the name they give (DESIGN §6).
+    std::string secret_env;
 };
 
 struct herd_config {
@@ -35,6 +39,7 @@ struct herd_config {
     topology herd;
     places_config places;
     net_config net;
+    node_options protocol;
 };
 
 // The seed's herd (seed_topology) with the offline places.
@@ -55,6 +60,9 @@ topology read_topology(const json_reader& t, const topology_hooks& hooks = {});
 
 // Reads `places`; `more_keys` are fields the caller reads itself.
 places_config read_places(const json_reader& p, const std::vector<const char*>& more_keys = {});
+
+// Reads `protocol` ({repair, repair_interval_ms}); `more_keys` are fields the caller reads.
+node_options read_protocol(const json_reader& p, const std::vector<const char*>& more_keys = {});
 
 // Reads a herd config from parsed JSON; `file` names it in errors and anchors relative paths.
 // The simulator's top-level fields (workload, faults...) are allowed and not checked here.

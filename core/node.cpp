@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace herd::core {
@@ -49,23 +50,41 @@ std::optional<std::string> format_places(std::string_view body, int limit, std::
     return squeeze_newlines(doc.dump(3, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
+std::optional<repair_mode> parse_repair_mode(std::string_view text) {
+    if (text == "none") return repair_mode::none;
+    if (text == "on_connect") return repair_mode::on_connect;
+    if (text == "periodic") return repair_mode::periodic;
+    return std::nullopt;
+}
+
+const char* repair_mode_name(repair_mode m) {
+    switch (m) {
+        case repair_mode::none: return "none";
+        case repair_mode::on_connect: return "on_connect";
+        case repair_mode::periodic: return "periodic";
+    }
+    return "none";
+}
+
 std::shared_ptr<const node::server_names> node::names_of(const topology& herd) {
     auto names = std::make_shared<server_names>();
     for (const auto& s : herd.servers) names->insert(s.name);
     return names;
 }
 
-node::node(std::string name, const topology& herd, store kept)
-    : node(name, herd.neighbours(name), names_of(herd), std::move(kept)) {}
+node::node(std::string name, const topology& herd, store kept, node_options options)
+    : node(name, herd.neighbours(name), names_of(herd), std::move(kept), options) {}
 
 node::node(std::string name, std::vector<std::string> neighbours,
-           std::shared_ptr<const server_names> names, store kept)
+           std::shared_ptr<const server_names> names, store kept, node_options options)
     : name_(std::move(name)),
       neighbours_(std::move(neighbours)),
       servers_(std::move(names)),
-      store_(std::move(kept)) {
+      store_(std::move(kept)),
+      options_(options) {
     assert(servers_->count(name_) == 1);
     assert(std::is_sorted(neighbours_.begin(), neighbours_.end()));
+    assert(options_.repair_interval > 0);
 }
 
 void node::client_line(conn_id conn, std::string_view raw, nanos now) {
@@ -73,12 +92,18 @@ void node::client_line(conn_id conn, std::string_view raw, nanos now) {
     std::visit(overloaded{
                    [&](const iamat& m) { on_iamat(conn, line, m, now); },
                    [&](const whatsat& m) { on_whatsat(conn, line, m); },
-                   [&](const flood&) {
+                   [&](const flood& f) {
                        refuse_client(conn, line);
-                       log(log_level::warn, "FLOOD from client connection " +
-                                                std::to_string(conn) + " refused");
+                       log(log_level::warn, std::string(f.repair ? "REPAIR" : "FLOOD") +
+                                                " from client connection " + std::to_string(conn) +
+                                                " refused");
                    },
-                   [&](const invalid&) { refuse_client(conn, line); },
+                   [&](const invalid&) {
+                       refuse_client(conn, line);
+                       if (line.starts_with("DIGEST"))
+                           log(log_level::warn, "DIGEST from client connection " +
+                                                    std::to_string(conn) + " refused");
+                   },
                },
                parse_message(line));
 }
@@ -102,6 +127,12 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
             r->location_text == f6[4] && r->time_text == f6[5])
             return;
     }
+    if (line.starts_with("DIGEST ")) {
+        if (const auto d = parse_digest(line)) {
+            on_digest(peer, *d);
+            return;
+        }
+    }
     const message m = parse_message(line);
     if (const auto* f = std::get_if<flood>(&m); f && servers_->count(f->origin) != 0) {
         on_flood(peer, *f);
@@ -111,12 +142,56 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
 }
 
-void node::peer_up(std::string_view peer, nanos) {
+void node::peer_up(std::string_view peer, nanos now) {
     if (!is_neighbour(peer)) {
         log(log_level::warn, "peer_up for " + std::string(peer) + ", not a neighbour, ignored");
         return;
     }
-    if (up_.emplace(peer).second) log(log_level::info, "link to " + std::string(peer) + " up");
+    const auto [it, added] = up_.emplace(peer);
+    if (!added) return;
+    log(log_level::info, "link to " + *it + " up");
+    if (options_.repair == repair_mode::none) return;
+    send_digest(*it);
+    if (options_.repair == repair_mode::periodic) arm_repair_timer(now);
+}
+
+void node::timer(timer_id id, nanos now) {
+    if (id != repair_timer || options_.repair != repair_mode::periodic || !repair_timer_set_) return;
+    repair_timer_set_ = false;
+    if (up_.empty()) return;  // peer_up sets it again
+    for (const auto& n : up_) send_digest(n);
+    arm_repair_timer(now);
+}
+
+void node::arm_repair_timer(nanos now) {
+    if (repair_timer_set_) return;
+    repair_timer_set_ = true;
+    const nanos at = now > std::numeric_limits<nanos>::max() - options_.repair_interval
+                         ? std::numeric_limits<nanos>::max()
+                         : now + options_.repair_interval;
+    effects_.push_back(set_timer_effect{repair_timer, at});
+}
+
+void node::send_digest(const std::string& peer) {
+    std::string line = format_digest(store_.digest_at(digest_bits_for(store_.size())));
+    line += '\n';
+    effects_.push_back(send_effect{peer, std::move(line)});
+}
+
+void node::on_digest(std::string_view peer, const digest& d) {
+    const auto mine = fold(store_.sums(), d.bits);
+    std::vector<bool> differ(mine.size());
+    bool any = false;
+    for (std::size_t j = 0; j < mine.size(); ++j) any |= differ[j] = mine[j] != d.sums[j];
+    if (!any) return;
+    const auto records = store_.in_buckets(d.bits, differ);
+    if (records.empty()) return;
+    log(log_level::info, "repair: " + std::to_string(records.size()) + " records to " + std::string(peer));
+    for (const record* r : records) {
+        std::string line = r->repair_line();
+        line += '\n';
+        effects_.push_back(send_effect{std::string(peer), std::move(line)});
+    }
 }
 
 void node::peer_down(std::string_view peer, nanos) {

@@ -57,7 +57,32 @@ struct log_effect {
     std::string text;
 };
 
-using effect = std::variant<reply_effect, send_effect, query_places_effect, log_effect>;
+// Call timer(id, …) once the node's clock reaches `at` (nanoseconds, the clock `now` is on). A
+// later set_timer for the same id replaces the earlier one.
+using timer_id = std::uint32_t;
+inline constexpr timer_id repair_timer = 1;
+
+struct set_timer_effect {
+    timer_id id = 0;
+    nanos at = 0;
+};
+
+using effect = std::variant<reply_effect, send_effect, query_places_effect, log_effect, set_timer_effect>;
+
+// Repair (DESIGN §5, core/repair.hpp). none: plain flooding. on_connect: when a link comes up,
+// both ends send a DIGEST and each answers the other's with the records of the buckets that
+// differ. periodic: on_connect, and also a DIGEST to every live neighbour every
+// repair_interval. A node answers a neighbour's DIGEST whatever its own mode.
+enum class repair_mode { none, on_connect, periodic };
+
+struct node_options {
+    repair_mode repair = repair_mode::none;
+    nanos repair_interval = 1'000'000'000;
+};
+
+// "none", "on_connect", "periodic"; nothing for anything else.
+std::optional<repair_mode> parse_repair_mode(std::string_view text);
+const char* repair_mode_name(repair_mode m);
 
 // The answer to a query_places: either the provider's JSON body (Google Nearby Search shape)
 // or the reason it failed (for the log; never shown to the client).
@@ -80,7 +105,7 @@ public:
     // A node for server `name` of `herd`; `name` must be one of its servers. Every neighbour
     // starts down: the host reports peer_up when a link is established. `kept` is the store a
     // restarted server kept (empty for a new one).
-    node(std::string name, const topology& herd, store kept = {});
+    node(std::string name, const topology& herd, store kept = {}, node_options options = {});
 
     // The names of a herd's servers, built once and shared by all of its nodes (a herd of
     // 1,000 servers would otherwise hold a million copies of them).
@@ -89,7 +114,7 @@ public:
     // As above, for hosts of large herds: the neighbours (sorted, as topology::neighbours gives
     // them) and the shared server names (names_of) are computed once by the host.
     node(std::string name, std::vector<std::string> neighbours,
-         std::shared_ptr<const server_names> names, store kept = {});
+         std::shared_ptr<const server_names> names, store kept = {}, node_options options = {});
 
     // A line from a client connection, without its '\n' (a trailing '\r' is ignored).
     // IAMAT: reply AT, merge, flood to every live neighbour when the store changed.
@@ -97,13 +122,15 @@ public:
     // Anything else: reply `? <line>`.
     void client_line(conn_id conn, std::string_view line, nanos now);
 
-    // A line from neighbour `peer` (the host has identified the connection). FLOOD: merge and,
-    // if the store changed, forward to every live neighbour but `peer`. Anything else is
-    // answered `? <line>` to the peer, except a peer's own `? …` refusal, which is only logged
-    // (answering it would start an endless exchange).
+    // A line from neighbour `peer` (the host has identified the connection). FLOOD or REPAIR:
+    // merge and, if the store changed, forward as FLOOD to every live neighbour but `peer`.
+    // DIGEST: send `peer` a REPAIR line for each record of the buckets whose sums differ.
+    // Anything else is answered `? <line>` to the peer, except a peer's own `? …` refusal,
+    // which is only logged (answering it would start an endless exchange).
     void peer_line(std::string_view peer, std::string_view line, nanos now);
 
     // The link to neighbour `peer` came up or went down. Floods go only to live neighbours.
+    // With repair, peer_up sends `peer` a DIGEST (and, periodic, arms the repair timer).
     void peer_up(std::string_view peer, nanos now);
     void peer_down(std::string_view peer, nanos now);
 
@@ -112,6 +139,10 @@ public:
     // removed, then "\n\n"; or `? <line>` when the lookup failed or its status is neither OK
     // nor ZERO_RESULTS. An unknown request id is ignored.
     void places_done(request_id request, const places_result& result, nanos now);
+
+    // A timer set with set_timer fired. repair_timer: a DIGEST to every live neighbour, and the
+    // timer is set again while any neighbour is up. An unknown id is ignored.
+    void timer(timer_id id, nanos now);
 
     // Moves the effects produced since the last call into `out` (which is cleared first), in
     // the order they were produced.
@@ -122,6 +153,7 @@ public:
     const std::vector<std::string>& neighbours() const { return neighbours_; }
     bool is_up(std::string_view peer) const { return up_.count(peer) != 0; }
     std::size_t pending_places() const { return pending_.size(); }
+    const node_options& options() const { return options_; }
 
 private:
     struct pending_whatsat {
@@ -135,6 +167,9 @@ private:
     void on_whatsat(conn_id conn, std::string_view line, const whatsat& m);
     void on_flood(std::string_view peer, const flood& m);
     void flood_to_neighbours(const record& r, std::string_view except);
+    void send_digest(const std::string& peer);
+    void on_digest(std::string_view peer, const digest& d);
+    void arm_repair_timer(nanos now);
     void refuse_client(conn_id conn, std::string_view line);
     void log(log_level level, std::string text);
     bool is_neighbour(std::string_view peer) const;
@@ -149,6 +184,8 @@ private:
     std::map<request_id, pending_whatsat> pending_;
     request_id next_request_ = 1;
     std::size_t records_max_ = records_max;
+    node_options options_;
+    bool repair_timer_set_ = false;
     std::vector<effect> effects_;
 };
 

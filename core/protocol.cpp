@@ -228,12 +228,12 @@ message parse_whatsat(const field_list& f) {
     return whatsat{f[1], to_double(f[2]) * 1000.0, static_cast<int>(*limit)};
 }
 
-message parse_flood(const field_list& f) {
+message parse_flood(const field_list& f, bool repair) {
     if (f.size() != 6 || !valid_client(f[3]) || f[1].empty()) return invalid{};
     const auto diff = parse_diff(f[2]);
     const auto time = parse_time(f[5]);
     if (!diff || !valid_location(f[4]) || !time) return invalid{};
-    return flood{f[1], f[2], f[3], f[4], f[5], *time};
+    return flood{repair, f[1], f[2], f[3], f[4], f[5], *time};
 }
 
 }  // namespace
@@ -243,7 +243,8 @@ message parse_message(std::string_view line) {
     if (f.size() == 0) return invalid{};
     if (f[0] == "IAMAT") return parse_iamat(f);
     if (f[0] == "WHATSAT") return parse_whatsat(f);
-    if (f[0] == "FLOOD") return parse_flood(f);
+    if (f[0] == "FLOOD") return parse_flood(f, false);
+    if (f[0] == "REPAIR") return parse_flood(f, true);
     return invalid{};
 }
 

@@ -78,9 +78,11 @@ struct whatsat {
     int limit = 0;
 };
 
-// `FLOOD <origin-server> <diff> <client> <location> <client-time>`. Whether the origin is a
-// known server is the node's check, not the parser's.
+// `FLOOD <origin-server> <diff> <client> <location> <client-time>`, or the same fields after
+// REPAIR (a record sent by repair, core/repair.hpp). Whether the origin is a known server is the
+// node's check, not the parser's.
 struct flood {
+    bool repair = false;  // the line said REPAIR
     std::string_view origin;
     std::string_view diff_text;
     std::string_view client;

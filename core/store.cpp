@@ -23,6 +23,7 @@ int sign(int v) { return (v > 0) - (v < 0); }
 
 std::string record::at_line() const { return join_fields("AT", *this); }
 std::string record::flood_line() const { return join_fields("FLOOD", *this); }
+std::string record::repair_line() const { return join_fields("REPAIR", *this); }
 
 int compare(const record_view& a, const record_view& b) {
     if (a.time != b.time) return a.time < b.time ? -1 : 1;
@@ -43,6 +44,7 @@ const record* store::merge(record r) {
         it = records_.emplace(std::move(key), std::move(r)).first;
     } else {
         if (compare(r, it->second) <= 0) return nullptr;
+        sums_[bucket_of(it->first)] -= record_hash(it->second.view());
         it->second = std::move(r);
     }
     return changed(it);
@@ -53,14 +55,17 @@ const record* store::merge(const record_view& v) {
     if (it != records_.end() && compare(v, it->second.view()) <= 0) return nullptr;
     record r{std::string(v.client), std::string(v.location_text), std::string(v.time_text),
              v.time, std::string(v.origin), std::string(v.diff_text)};
-    if (it == records_.end())
+    if (it == records_.end()) {
         it = records_.emplace(std::string(v.client), std::move(r)).first;
-    else
+    } else {
+        sums_[bucket_of(it->first)] -= record_hash(it->second.view());
         it->second = std::move(r);
+    }
     return changed(it);
 }
 
 const record* store::changed(map_type::iterator it) {
+    sums_[bucket_of(it->first)] += record_hash(it->second.view());
     ++version_;
     last_changed_ = it->first;
     return &it->second;
@@ -72,6 +77,14 @@ const record* store::find(std::string_view client) const {
 }
 
 bool operator==(const store& a, const store& b) { return a.records_ == b.records_; }
+
+std::vector<const record*> store::in_buckets(unsigned bits, const std::vector<bool>& buckets) const {
+    std::vector<const record*> out;
+    for (const auto& [client, r] : records_)
+        if (buckets[bucket_of(client) >> (fine_bits - bits)]) out.push_back(&r);
+    std::sort(out.begin(), out.end(), [](const record* a, const record* b) { return a->client < b->client; });
+    return out;
+}
 
 std::vector<const record*> store::sorted() const {
     std::vector<const record*> out;

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/protocol.hpp"
+#include "core/repair.hpp"
 
 namespace herd::core {
 
@@ -44,6 +45,8 @@ struct record {
     std::string at_line() const;
     // `FLOOD <origin> <diff> <client> <location> <client-time>` (no newline).
     std::string flood_line() const;
+    // `REPAIR <origin> <diff> <client> <location> <client-time>` (no newline).
+    std::string repair_line() const;
 
     record_view view() const {
         return {client, location_text, time_text, time, origin, diff_text};
@@ -81,6 +84,15 @@ public:
     // Every record, in client id order.
     std::vector<const record*> sorted() const;
 
+    // Repair (core/repair.hpp): the sum of record_hash over the records of each fine bucket,
+    // kept up to date by merge().
+    const fine_sums& sums() const { return sums_; }
+    // The digest of this store at 2^bits buckets.
+    digest digest_at(unsigned bits) const { return {bits, fold(sums_, bits)}; }
+    // The records whose bucket in a 2^bits-bucket digest is flagged in `buckets` (2^bits
+    // flags), in client id order.
+    std::vector<const record*> in_buckets(unsigned bits, const std::vector<bool>& buckets) const;
+
     friend bool operator==(const store& a, const store& b);
 
 private:
@@ -88,6 +100,7 @@ private:
     const record* changed(map_type::iterator it);
 
     map_type records_;
+    fine_sums sums_{};
     std::uint64_t version_ = 0;
     std::string last_changed_;  // the client whose record merge() last stored
 };

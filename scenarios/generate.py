@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Writes the two large scenarios, whose server and link lists are too long to keep by hand:
-random-100.json (100 servers, a random connected graph) and grid-5x5.json (25 servers in a
-5x5 grid, the broadcast setting of Maelstrom's Gossip Glomers). Deterministic: run it again and
-the files come out the same.   python3 scenarios/generate.py
+"""Writes the scenarios that are too long or too alike to keep by hand: random-100.json (100
+servers, a random connected graph), grid-5x5.json (25 servers in a 5x5 grid, the broadcast
+setting of Maelstrom's Gossip Glomers), and the repair pairs repair-*-none.json /
+repair-*-on-connect.json / repair-*-periodic.json: the same fault on the seed's herd, once with
+plain flooding (expected to end diverged) and once with repair (expected to converge soon after
+the fault ends). Deterministic: run it again and the files come out the same.
+    python3 scenarios/generate.py
 """
 import json
 import os
@@ -77,5 +80,58 @@ def grid_5x5():
     }
 
 
+def seed_topology():
+    with open(os.path.join(HERE, "seed.json")) as f:
+        topology = json.load(f)["topology"]
+    topology["link_defaults"] = {"latency_ms": {"dist": "uniform", "min": 5, "max": 15},
+                                 "loss": 0, "duplicate": 0, "fifo": True}
+    return topology
+
+
+def repair_pair(name, seed, about, faults, repaired_by_ms, link_defaults=None, to_ms=2800,
+                mode="on_connect"):
+    """Writes repair-NAME-none.json and repair-NAME-<mode>.json: one fault, two protocols."""
+    topology = seed_topology()
+    if link_defaults:
+        topology["link_defaults"].update(link_defaults)
+    for repair in ("none", mode):
+        doc = {
+            "name": f"repair-{name}-{repair.replace('_', '-')}",
+            "seed": seed,
+            "start_time": "1520023934.000000000",
+            "topology": topology,
+            "protocol": {"repair": repair},
+            "workload": [
+                # 40 clients moving at every server; no update after the fault ends, so that
+                # nothing but repair can mend what the fault hid.
+                {"generate": {"clients": 40, "rate_per_s": 100, "from_ms": 0, "to_ms": to_ms,
+                              "move_km": 0.3}}
+            ],
+            "faults": faults,
+            "expect": {"converged": False} if repair == "none"
+            else {"converged": True, "converged_by_ms": repaired_by_ms},
+        }
+        if repair == "periodic":
+            doc["protocol"]["repair_interval_ms"] = 250
+        doc["about"] = about
+        write(f"{doc['name']}.json", doc)
+
+
 write("random-100.json", random_100())
 write("grid-5x5.json", grid_5x5())
+repair_pair(
+    "partition", 11,
+    "Holiday and Welsh are cut off from the rest for 2 s while clients move on both sides.",
+    [{"at_ms": 1000, "partition": [["Holiday", "Welsh"], ["Goloman", "Hands", "Wilkes"]]},
+     {"at_ms": 3000, "heal": True}],
+    3100)
+repair_pair(
+    "crash", 12,
+    "Holiday crashes and loses its store for 1.5 s (Welsh, behind it, is cut off too).",
+    [{"at_ms": 1500, "crash": "Holiday", "lose_state": True},
+     {"at_ms": 3000, "restart": "Holiday"}],
+    3100)
+repair_pair(
+    "lossy", 13,
+    "Every link loses 5% of its messages; no link ever goes down, so only periodic repair helps.",
+    [], 4000, link_defaults={"loss": 0.05}, to_ms=3000, mode="periodic")

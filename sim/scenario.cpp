@@ -1,5 +1,6 @@
 #include "sim/scenario.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <initializer_list>
@@ -71,13 +72,17 @@ public:
     loader(const json& root, const std::string& file) : root_(root, "$", file), file_(file) {}
 
     scenario load() {
-        root_.object({"name", "seed", "start_time", "topology", "protocol", "places", "workload",
+        root_.object({"name", "about", "seed", "start_time", "topology", "protocol", "places", "workload",
                       "faults", "expect", "timeline", "limits", "net"});
         scenario s;
         s.file = file_;
         if (!root_.has("name")) root_.fail("missing field name");
         s.name = root_["name"].string();
         if (s.name.empty() || s.name.size() > 100) root_["name"].fail("expected 1 to 100 characters");
+        if (root_.has("about")) {
+            s.about = root_["about"].string();
+            if (s.about.size() > 1000) root_["about"].fail("expected at most 1000 characters");
+        }
         if (root_.has("seed")) s.seed = root_["seed"].integer(0, UINT64_MAX);
         if (root_.has("start_time")) {
             const auto t = core::parse_time(root_["start_time"].string());
@@ -87,13 +92,14 @@ public:
         }
         if (!root_.has("topology")) root_.fail("missing field topology");
         read_topology(root_["topology"], s);
+        std::optional<double> repair_until_ms;
         if (root_.has("protocol")) {
             const auto p = root_["protocol"];
-            p.object({"repair"});
-            if (p.has("repair")) {
-                s.repair = p["repair"].string();
-                if (s.repair != "none")
-                    p["repair"].fail("only \"none\" (plain flooding) is implemented so far");
+            s.protocol = core::read_protocol(p, {"repair_until_ms"});
+            if (p.has("repair_until_ms")) {
+                if (s.protocol.repair != core::repair_mode::periodic)
+                    p["repair_until_ms"].fail("only with \"repair\": \"periodic\"");
+                repair_until_ms = p["repair_until_ms"].number(0, ms_max);
             }
         }
         if (root_.has("places")) {
@@ -117,6 +123,15 @@ public:
             const auto l = root_["limits"];
             l.object({"events_max"});
             if (l.has("events_max")) s.events_max = l["events_max"].integer(1, 10'000'000'000ULL);
+        }
+        if (repair_until_ms) {
+            s.repair_until = ms_to_ns(*repair_until_ms);
+        } else {
+            core::nanos last = 0;
+            for (const auto& l : s.lines) last = std::max(last, l.at);
+            for (const auto& g : s.generators) last = std::max(last, g.to);
+            for (const auto& f : s.faults) last = std::max(last, f.at);
+            s.repair_until = last + 10 * s.protocol.repair_interval;
         }
         return s;
     }

@@ -89,12 +89,16 @@ struct expectations {
 struct scenario {
     std::string file;
     std::string name;
+    std::string about;  // what the scenario shows, in a sentence or two
     std::uint64_t seed = 1;
     core::nanos start_time = 0;
     core::topology herd;
     std::vector<server_spec> servers;  // config order, parallel to herd.servers
     std::vector<link_spec> links;
-    std::string repair = "none";
+    core::node_options protocol;  // repair mode and interval
+    // Periodic repair: no repair timer fires after this virtual time, so that a run ends.
+    // Default: 10 repair intervals after the last workload line, generator stop or fault.
+    core::nanos repair_until = 0;
     distribution places_delay_ms{distribution::kind::constant, 20, 0};
     std::string places_data;  // a places data file (resolved against the scenario's folder); empty: the embedded set
     std::vector<timed_line> lines;

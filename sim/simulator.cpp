@@ -56,11 +56,13 @@ std::string format_time(nanos t) {
 }
 
 // Counters are kept in arrays by index during the run and named in finish().
-enum kind_index : std::uint32_t { kind_flood, kind_refusal, kind_other, kinds };
-const char* const kind_names[kinds] = {"FLOOD", "refusal", "other"};
+enum kind_index : std::uint32_t { kind_flood, kind_digest, kind_repair, kind_refusal, kind_other, kinds };
+const char* const kind_names[kinds] = {"FLOOD", "DIGEST", "REPAIR", "refusal", "other"};
 
 kind_index message_kind(std::string_view line) {
     if (line.starts_with("FLOOD ")) return kind_flood;
+    if (line.starts_with("DIGEST ")) return kind_digest;
+    if (line.starts_with("REPAIR ")) return kind_repair;
     if (line.starts_with("?")) return kind_refusal;
     return kind_other;
 }
@@ -86,7 +88,7 @@ struct event {
 };
 static_assert(sizeof(event) == 24);
 
-enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process };
+enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process, ev_timer };
 
 // One timeline line, written by hand: the hot paths record an event per message, and building
 // a JSON object for each would cost more than simulating it. Keys are fixed ASCII; values are
@@ -161,6 +163,9 @@ struct server_state {
     bool busy = false;
     std::vector<std::uint32_t> held;  // by client index: the update this server holds
     std::map<std::string, std::uint32_t, std::less<>> dir_to;  // neighbour -> directed link
+    // The node's timers: a set_timer bumps the id's generation, and an ev_timer event of an
+    // older generation (or incarnation) is stale.
+    std::map<core::timer_id, std::uint64_t> timer_gen;
 };
 
 struct link_state {
@@ -213,7 +218,7 @@ public:
             server_state st;
             st.name = s.servers[i].name;
             st.neighbours = adjacent[st.name];
-            st.node.emplace(st.name, st.neighbours, names_);
+            st.node.emplace(st.name, st.neighbours, names_, core::store{}, s.protocol);
             st.clock_offset = ms_ns(s.servers[i].clock_offset_ms);
             st.processing = s.servers[i].processing_ms;
             st.proc_rng = rng::derive(seed, "node:" + st.name + ":processing");
@@ -299,6 +304,7 @@ private:
             case ev_fault: on_fault(s_.faults[e.idx()]); break;
             case ev_gen: on_generate(e.idx()); break;
             case ev_process: on_process(e.idx(), e.aux()); break;
+            case ev_timer: on_timer(e.idx(), e.aux()); break;
         }
     }
 
@@ -364,9 +370,35 @@ private:
                     places_q_.push_back({s, servers_[s].incarnation, *q});
                 }
                 push(now_ + ms_ns(draw(s_.places_delay_ms, servers_[s].places_rng)), ev_places, idx);
+            } else if (auto* t = std::get_if<core::set_timer_effect>(&e)) {
+                set_timer(s, *t);
             }
             // log effects: the real host writes them; the simulator records effects it can see.
         }
+    }
+
+    // ---- timers ----
+    // The event's aux holds the timer id (3 bits) and its generation; a crash bumps every
+    // generation (the process is gone, and its timers with it).
+    static constexpr std::uint64_t timer_ids = 8;
+
+    void set_timer(std::uint32_t s, const core::set_timer_effect& t) {
+        assert(t.id < timer_ids);
+        auto& st = servers_[s];
+        const std::uint64_t gen = ++st.timer_gen[t.id];
+        // Timer times are on the node's clock; periodic repair stops at repair_until so that
+        // a run ends.
+        const nanos at = std::max(now_, t.at - s_.start_time - st.clock_offset);
+        if (at > s_.repair_until) return;
+        push(at, ev_timer, s, gen * timer_ids + t.id);
+    }
+
+    void on_timer(std::uint32_t s, std::uint64_t aux) {
+        auto& st = servers_[s];
+        const auto id = static_cast<core::timer_id>(aux % timer_ids);
+        if (!st.up || ((st.timer_gen[id] * timer_ids + id) & ((1ULL << 29) - 1)) != aux) return;
+        st.node->timer(id, s_.start_time + now_ + st.clock_offset);
+        perform(s);
     }
 
     // ---- the network ----
@@ -377,6 +409,8 @@ private:
         const kind_index kind = message_kind(line);
         ++by_kind_[kind].sent;
         ++by_dir_[d].sent;
+        by_kind_[kind].bytes += line.size();
+        by_dir_[d].bytes += line.size();
         trace_message("send", d, kind, nullptr);
         if (!link.connected) return drop(d, kind, drop_link_down);
         if (dir.blackhole) return drop(d, kind, drop_partition);
@@ -554,9 +588,11 @@ private:
         ++st.incarnation;
         st.inbox.clear();
         st.busy = false;
+        for (auto& [id, gen] : st.timer_gen) ++gen;
         if (lose_state) {
             st.node.reset();
             std::fill(st.held.begin(), st.held.end(), none);
+            forget_lost_updates();
         }
         for (std::uint32_t l = 0; l < links_.size(); ++l)
             if (links_[l].a == s || links_[l].b == s) update_link(l, now_);
@@ -568,7 +604,7 @@ private:
         // The process starts afresh; only the store survives a crash that kept its state.
         core::store kept;
         if (st.node) kept = st.node->records();
-        st.node.emplace(st.name, st.neighbours, names_, std::move(kept));
+        st.node.emplace(st.name, st.neighbours, names_, std::move(kept), s_.protocol);
         st.up = true;
         set_live(s, true);
         for (std::uint32_t l = 0; l < links_.size(); ++l)
@@ -703,6 +739,37 @@ private:
         r_.applied.push_back({u, s, now_});
         if (s_.timeline_messages)
             timeline(json_line(now_, "apply").num("update", u).str("server", servers_[s].name).done());
+        note_staleness();
+    }
+
+    // A crash that loses state may take with it the only copy of a client's newest update.
+    // Staleness is measured against the newest record some server still holds (live, or down
+    // with its store kept), so such a client falls back to the newest update that survived.
+    void forget_lost_updates() {
+        for (std::uint32_t c = 0; c < latest_.size(); ++c) {
+            if (latest_[c] == none) continue;
+            std::uint32_t best = none;
+            bool latest_survives = false;
+            for (std::uint32_t s = 0; s < servers_.size() && !latest_survives; ++s) {
+                const auto& h = servers_[s].held;
+                if (c >= h.size() || h[c] == none) continue;
+                latest_survives = h[c] == latest_[c];
+                if (best == none || core::compare(records_[h[c]], records_[best]) > 0) best = h[c];
+            }
+            if (latest_survives) continue;
+            total_holders_ -= holders_[c];
+            holders_[c] = 0;
+            latest_[c] = best;
+            if (best == none) {
+                --clients_with_updates_;
+                continue;
+            }
+            for (std::uint32_t s = 0; s < servers_.size(); ++s) {
+                const auto& h = servers_[s].held;
+                if (servers_[s].up && c < h.size() && h[c] == best) ++holders_[c];
+            }
+            total_holders_ += holders_[c];
+        }
         note_staleness();
     }
 
@@ -930,6 +997,7 @@ delay_summary delays(const run_result& r) {
 std::string summary_json(const scenario& s, const run_result& r) {
     ojson j;
     j["scenario"] = s.name;
+    if (!s.about.empty()) j["about"] = s.about;
     j["file"] = s.file;
     j["seed"] = r.seed;
     j["servers"] = s.servers.size();
@@ -938,20 +1006,32 @@ std::string summary_json(const scenario& s, const run_result& r) {
     for (const auto& srv : s.servers) names.push_back(srv.name);
     for (const auto& l : s.links) pairs.push_back({l.a, l.b});
     j["topology"] = {{"servers", std::move(names)}, {"links", std::move(pairs)}};
-    j["repair"] = s.repair;
+    j["repair"] = core::repair_mode_name(s.protocol.repair);
+    if (s.protocol.repair == core::repair_mode::periodic) {
+        j["repair_interval_ms"] = static_cast<double>(s.protocol.repair_interval) / 1e6;
+        j["repair_until_ms"] = static_cast<double>(s.repair_until) / 1e6;
+    }
     j["events"] = r.events;
     j["end_ms"] = static_cast<double>(r.end) / 1e6;
     j["updates"] = r.updates.size();
     ojson msgs = ojson::object();
     for (const auto& [kind, c] : r.messages_by_kind)
-        msgs[kind] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}};
+        msgs[kind] = {{"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}, {"bytes", c.bytes}};
     j["messages"] = msgs;
+    // Repair traffic apart from the floods (DESIGN §5).
+    message_counts repair;
+    for (const char* kind : {"DIGEST", "REPAIR"})
+        if (const auto it = r.messages_by_kind.find(kind); it != r.messages_by_kind.end()) {
+            repair.sent += it->second.sent;
+            repair.bytes += it->second.bytes;
+        }
+    j["repair_traffic"] = {{"messages", repair.sent}, {"bytes", repair.bytes}};
     j["drops_by_reason"] = r.drops_by_reason;
     // An array, not an object: ordered_json finds keys by a linear scan, and a big herd has
     // thousands of links.
     ojson links = ojson::array();
     for (const auto& [name, c] : r.messages_by_link)
-        links.push_back({{"link", name}, {"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}});
+        links.push_back({{"link", name}, {"sent", c.sent}, {"delivered", c.delivered}, {"dropped", c.dropped}, {"duplicated", c.duplicated}, {"bytes", c.bytes}});
     j["messages_by_link"] = std::move(links);
     j["client_requests"] = r.client_requests;
     j["client_failures"] = r.client_failures;

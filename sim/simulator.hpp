@@ -20,6 +20,7 @@ using places_fn = std::function<std::string(double lat, double lon, double radiu
 
 struct message_counts {
     std::uint64_t sent = 0, delivered = 0, dropped = 0, duplicated = 0;
+    std::uint64_t bytes = 0;  // of the messages sent
 };
 
 struct update_row {

@@ -1,8 +1,14 @@
 #pragma once
 // Helpers for simulator tests: scenarios built as JSON in code.
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/random.hpp"
 
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
@@ -18,6 +24,18 @@ inline nlohmann::json herd_json(int n, const std::vector<std::pair<int, int>>& l
     for (auto [a, b] : links)
         ls.push_back({{"between", {"S" + std::to_string(a), "S" + std::to_string(b)}}});
     return {{"servers", servers}, {"links", ls}, {"link_defaults", link_defaults}};
+}
+
+// A random connected graph on n servers: a random spanning tree plus up to n random extra
+// edges, each (a, b) with a < b, sorted.
+inline std::vector<std::pair<int, int>> random_connected_graph(sim::rng& r, int n) {
+    std::set<std::pair<int, int>> edges;
+    for (int v = 1; v < n; ++v) edges.insert({static_cast<int>(r.below(v)), v});
+    for (int extra = static_cast<int>(r.below(n)); extra > 0; --extra) {
+        const int a = static_cast<int>(r.below(n)), b = static_cast<int>(r.below(n));
+        if (a != b) edges.insert(std::minmax(a, b));
+    }
+    return {edges.begin(), edges.end()};
 }
 
 inline sim::scenario scenario_from(const nlohmann::json& j) {

@@ -40,7 +40,17 @@ TEST_CASE("a minimal scenario loads with the documented defaults", "[sim]") {
     REQUIRE(s.links.size() == 1);
     CHECK(s.links[0].params.latency_ms.a == 10);
     CHECK(s.links[0].params.fifo);
-    CHECK(s.repair == "none");
+    CHECK(s.protocol.repair == herd::core::repair_mode::none);
+}
+
+TEST_CASE("periodic repair reads its interval and stops 10 intervals after the last event by default", "[sim]") {
+    const auto s = parse_scenario(with(R"("protocol": {"repair": "periodic", "repair_interval_ms": 250},
+        "faults": [{"at_ms": 3000, "crash": "A"}])"), "x.json");
+    CHECK(s.protocol.repair == herd::core::repair_mode::periodic);
+    CHECK(s.protocol.repair_interval == 250'000'000);
+    CHECK(s.repair_until == 5'500'000'000);
+    const auto t = parse_scenario(with(R"("protocol": {"repair": "periodic", "repair_until_ms": 100})"), "x.json");
+    CHECK(t.repair_until == 100'000'000);
 }
 
 TEST_CASE("every bad field is reported with the file and its JSON path", "[sim]") {
@@ -67,7 +77,11 @@ TEST_CASE("every bad field is reported with the file and its JSON path", "[sim]"
         {with(R"("workload": [{"generate": {"clients": 1, "rate_per_s": 1, "from_ms": 5, "to_ms": 1}}])"),
          "x.json: $.workload[0].generate.to_ms: to_ms is before from_ms"},
         {with(R"("expect": {"converged": "yes"})"), "x.json: $.expect.converged: expected true or false"},
-        {with(R"("protocol": {"repair": "sometimes"})"), "x.json: $.protocol.repair:"},
+        {with(R"("protocol": {"repair": "sometimes"})"), "x.json: $.protocol.repair: expected \"none\", \"on_connect\" or \"periodic\""},
+        {with(R"("protocol": {"repair": "on_connect", "repair_interval_ms": 100})"),
+         "x.json: $.protocol.repair_interval_ms: only with \"repair\": \"periodic\""},
+        {with(R"("protocol": {"repair": "periodic", "repair_interval_ms": 0})"),
+         "x.json: $.protocol.repair_interval_ms: expected a number in [1"},
         {R"({"name": "t", "topology": {"servers": [{"name": "A"}, {"name": "A"}]}})",
          "x.json: $.topology.servers[1].name: duplicate server name A"},
         {R"({"name": "t", "topology": {"servers": [{"name": "A"}], "links": [{"between": ["A", "B"]}]}})",

@@ -55,13 +55,7 @@ TEST_CASE("with constant latencies every server applies an update at its shortes
     for (std::uint64_t seed = 1; seed <= 60; ++seed) {
         sim::rng r(seed);
         const int n = 3 + static_cast<int>(r.below(18));
-        // A random spanning tree plus random extra edges: connected.
-        std::set<std::pair<int, int>> edges;
-        for (int v = 1; v < n; ++v) edges.insert({static_cast<int>(r.below(v)), v});
-        for (int extra = static_cast<int>(r.below(n)); extra > 0; --extra) {
-            const int a = static_cast<int>(r.below(n)), b = static_cast<int>(r.below(n));
-            if (a != b) edges.insert(std::minmax(a, b));
-        }
+        const auto edges = testing::random_connected_graph(r, n);
         json links = json::array();
         std::map<std::pair<int, int>, core::nanos> latency;
         for (auto [a, b] : edges) {

@@ -1,13 +1,14 @@
 #include "tests/support/harness.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
 namespace herd::testing {
 
-harness::harness(core::topology herd, core::nanos now, places_fn places)
+harness::harness(core::topology herd, core::nanos now, places_fn places, core::node_options options)
     : herd_(std::move(herd)), now_(now), places_(std::move(places)) {
-    for (const auto& s : herd_.servers) nodes_.emplace(s.name, core::node(s.name, herd_));
+    for (const auto& s : herd_.servers) nodes_.emplace(s.name, core::node(s.name, herd_, {}, options));
     for (const auto& [a, b] : herd_.links) link_up(a, b);
 }
 
@@ -97,8 +98,23 @@ void harness::collect(const std::string& server) {
             queue_.push_back({server, server, {}, true, *q});
         } else if (auto* l = std::get_if<core::log_effect>(&e)) {
             logs_.push_back(server + ": " + l->text);
+        } else if (auto* t = std::get_if<core::set_timer_effect>(&e)) {
+            timers_[{server, t->id}] = t->at;
         }
     }
+}
+
+bool harness::fire_next_timer() {
+    if (timers_.empty()) return false;
+    auto next = timers_.begin();
+    for (auto it = timers_.begin(); it != timers_.end(); ++it)
+        if (it->second < next->second) next = it;
+    const auto [server, id] = next->first;
+    now_ = std::max(now_, next->second);
+    timers_.erase(next);
+    at(server).timer(id, now_);
+    collect(server);
+    return true;
 }
 
 std::size_t predicted_floods(const core::topology& herd, std::string_view origin) {

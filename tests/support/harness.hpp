@@ -21,8 +21,9 @@ public:
     // Answers a places lookup. Without one, every lookup fails ("no places provider").
     using places_fn = std::function<core::places_result(const core::query_places_effect&)>;
 
-    // One node per server of `herd`, every link up, the clock at `now`.
-    explicit harness(core::topology herd, core::nanos now = 0, places_fn places = {});
+    // One node per server of `herd` with `options`, every link up, the clock at `now`.
+    explicit harness(core::topology herd, core::nanos now = 0, places_fn places = {},
+                     core::node_options options = {});
 
     core::node& at(std::string_view server);
     const core::topology& herd() const { return herd_; }
@@ -56,6 +57,11 @@ public:
     // Log effects, each as "<server>: <text>".
     const std::vector<std::string>& logs() const { return logs_; }
 
+    // Timers the nodes set (set_timer effects), by server and id: the time each is due.
+    const std::map<std::pair<std::string, core::timer_id>, core::nanos>& timers() const { return timers_; }
+    // Moves the clock to the earliest due timer and fires it; false when none is set.
+    bool fire_next_timer();
+
     // Link state, as a host would report it to both ends.
     void link_down(std::string_view a, std::string_view b);
     void link_up(std::string_view a, std::string_view b);
@@ -79,6 +85,7 @@ private:
     core::conn_id next_conn_ = 1;
     std::vector<delivery> trace_;
     std::vector<std::string> logs_;
+    std::map<std::pair<std::string, core::timer_id>, core::nanos> timers_;
     std::vector<core::effect> scratch_;
 };
 
