@@ -8,10 +8,15 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 
 #include "core/protocol.hpp"
+#include "core/repair.hpp"
+#include "net/peer_auth.hpp"
 
 namespace herd::net {
 namespace asio = boost::asio;
@@ -20,11 +25,20 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::string_view hello_word = "HERD-PEER";
 constexpr std::size_t client_out_bytes_max = 16 << 20;  // a client that stops reading is dropped
 constexpr auto log_flush_period = std::chrono::milliseconds(250);
+// Connect, then the neighbour's HERD-PEER answer (and, with a secret, the dialer's HERD-AUTH),
+// each within this.
 constexpr int dial_timeout_ms = 3000;
-constexpr std::size_t slots_max = 100'000;  // replies held behind a slow WHATSAT, per connection  // connect, then the neighbour's HERD-PEER answer, each
+constexpr std::size_t slots_max = 100'000;  // replies held behind a slow WHATSAT, per connection
+// A link that stays up this long resets its redial backoff; one that drops sooner (a neighbour
+// that refuses it, or cannot keep up) is redialled ever later, up to the cap.
+constexpr auto link_stable = std::chrono::seconds(1);
+// A node timer further off than this waits this long (the node sets it again when it fires).
+constexpr core::nanos timer_delay_max_ns = 365LL * 24 * 3600 * 1'000'000'000;
+
+// The largest DIGEST line (2^fine_bits sums of 16 hex digits and a space each) must fit in a line.
+static_assert(core::line_bytes_max >= 16 + core::fine_buckets * 17);
 
 const char* level_name(core::log_level l) {
     switch (l) {
@@ -36,15 +50,16 @@ const char* level_name(core::log_level l) {
     return "info";
 }
 
-// `HERD-PEER <name>\n`, the identification each end of a peer link sends.
-std::string hello_line(const std::string& name) { return std::string(hello_word) + " " + name + "\n"; }
-
-// `HERD-PEER <name>`: the name, or nothing when the line is not an identification.
-std::optional<std::string_view> hello_name(std::string_view line) {
-    const auto f = core::split_fields(core::strip_cr(line));
-    if (f.size() != 2 || f[0] != hello_word) return std::nullopt;
-    return f[1];
+// The kind of a line on a link, for peer_traffic.
+std::uint64_t& traffic_of(peer_traffic& t, std::string_view line) {
+    if (line.starts_with("FLOOD ")) return t.flood;
+    if (line.starts_with("DIGEST ")) return t.digest;
+    if (line.starts_with("REPAIR ")) return t.repair;
+    return t.other;
 }
+
+// Process-wide: the notice that peers are trusted by name goes to stderr once.
+std::atomic<bool> trust_notice_given{false};
 
 }  // namespace
 
@@ -71,8 +86,8 @@ public:
         asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
         asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
         if (!dialed_.empty()) {
-            send(hello_line(srv_.name_));
-            arm_idle(std::chrono::milliseconds(dial_timeout_ms));  // the answer must come in time
+            send(peer_auth::format_hello({srv_.name_, my_nonce_, {}}));
+            await_handshake();
         }
         if (is_client()) touch();
     }
@@ -81,8 +96,14 @@ public:
     void send(std::string_view text) {
         if (closed_) return;
         if (out_.size() + text.size() > out_max()) {
-            srv_.log_.write("drop", (peer_.empty() ? "conn " + std::to_string(id_) : "peer " + peer_) +
-                                        ": output queue full, closing");
+            if (peer_.empty())
+                srv_.log_.write("drop", "conn " + std::to_string(id_) + ": output queue full, closing");
+            else
+                // A neighbour that does not keep up (repair answers are cut to fit before they
+                // get here: fit_repair_bursts). The dialer redials; repair mends what was lost.
+                srv_.log_.write("drop", "peer " + peer_ + ": " + std::to_string(out_.size() + text.size()) +
+                                            " bytes of herd traffic unsent, over net.peer_queue_bytes_max (" +
+                                            std::to_string(out_max()) + "); closing the link");
             abort();
             return;
         }
@@ -134,15 +155,23 @@ public:
         maybe_finish();
     }
 
-    bool is_client() const { return peer_.empty() && dialed_.empty(); }
+    bool is_client() const { return peer_.empty() && dialed_.empty() && claimed_.empty(); }
     // The connection became a peer link: no idle timeout for it.
     void stop_idle() { idle_.cancel(); }
+    // Bytes queued and not yet handed to the socket.
+    std::size_t queued_bytes() const { return out_.size(); }
+    // The next handshake line must come within the hello timeout.
+    void await_handshake() { arm_idle(std::chrono::milliseconds(dial_timeout_ms)); }
 
     core::conn_id id_;
     bool counted_ = false;  // counts against connections_max (an accepted client)
     bool peer_listener_;
     std::string dialed_;  // the neighbour this server dialed, until it identifies
     std::string peer_;    // the neighbour this connection links to, once identified
+    // With a shared secret: the neighbour an accepted connection claims to be, until its
+    // HERD-AUTH proves it; and the handshake's nonces (ours, and the other end's).
+    std::string claimed_;
+    std::string my_nonce_, their_nonce_;
     bool first_line_ = true;
     std::string remote_;
 
@@ -174,6 +203,12 @@ private:
             if (ec || self->closed_) return;
             if (!self->dialed_.empty()) {
                 self->srv_.log_.write("peer", self->dialed_ + " did not identify in time; redialling");
+                self->abort();
+                return;
+            }
+            if (!self->claimed_.empty()) {
+                self->srv_.log_.write("peer", "conn " + std::to_string(self->id_) + " claiming to be " +
+                                                  self->claimed_ + " sent no HERD-AUTH in time; dropped");
                 self->abort();
                 return;
             }
@@ -211,7 +246,7 @@ private:
                     srv_.on_line(*this, last);
                 }
                 read_done_ = true;
-                if (!peer_.empty() || !dialed_.empty())
+                if (!is_client())
                     abort();
                 else
                     maybe_finish();
@@ -279,7 +314,7 @@ server::server(asio::io_context& io, const core::herd_config& cfg, const std::st
                                    ": $.topology.servers: no server named " + name);
       }()),
       clock_(std::move(clock)),
-      node_(name, cfg.herd),
+      node_(name, cfg.herd, {}, cfg.protocol),
       log_(log_dir.empty() ? server_log() : server_log(log_dir / (name + ".log"))),
       flush_timer_(io),
       accept_retry_(io),
@@ -296,6 +331,17 @@ server::server(asio::io_context& io, const core::herd_config& cfg, const std::st
         if (s.port == 0) throw core::config_error(path + ": missing field port (the real host needs one)");
     };
     require_address(cfg.herd.servers[index_]);
+    if (!cfg.net.secret_env.empty()) {
+        // Read once, kept in memory only: never logged, never sent (only proofs made with it).
+        const std::string path = (cfg.file.empty() ? std::string("herd") : cfg.file) + ": $.net.secret_env: ";
+        const char* value = std::getenv(cfg.net.secret_env.c_str());
+        if (value == nullptr || *value == '\0')
+            throw core::config_error(path + "environment variable " + cfg.net.secret_env + " is not set or empty");
+        secret_ = value;
+        if (secret_.size() > peer_auth::secret_bytes_max)
+            throw core::config_error(path + "the secret in " + cfg.net.secret_env + " is longer than " +
+                                     std::to_string(peer_auth::secret_bytes_max) + " bytes");
+    }
     for (const auto& n : node_.neighbours()) require_address(*cfg.herd.find(n));
     places_ = make_places_provider(io.get_executor(), cfg.places, cfg.file.empty() ? "herd" : cfg.file,
                                    [this](std::string text) { log_.write("places", text); });
@@ -336,6 +382,17 @@ void server::start() {
     if (me.peer_port != 0) peer_acceptor_.emplace(listen(me.peer_port, "peer_port"));
     log_.write("start", name_ + " listening on " + me.host + ":" + std::to_string(me.port) +
                             (me.peer_port ? " (peers on " + std::to_string(me.peer_port) + ")" : ""));
+    if (secret_.empty()) {
+        log_.write("start", "no shared secret (net.secret_env): peers are trusted by the name they give");
+        if (!trust_notice_given.exchange(true))
+            std::fprintf(stderr, "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
+    } else {
+        log_.write("start", "peers must prove the shared secret from " + cfg_.net.secret_env);
+        if (secret_.size() < peer_auth::secret_bytes_min_advised)
+            log_.write("warn", "the shared secret is shorter than " +
+                                   std::to_string(peer_auth::secret_bytes_min_advised) + " bytes");
+    }
+    log_.write("start", std::string("repair ") + core::repair_mode_name(cfg_.protocol.repair));
     accept(*client_acceptor_, false);
     if (peer_acceptor_) accept(*peer_acceptor_, true);
     for (auto& [peer, p] : peers_)
@@ -363,6 +420,7 @@ void server::stop() {
         p.redial->cancel();
         if (p.connecting) p.connecting->close(ec);  // a dial still in progress
     }
+    for (auto& [id, t] : timers_) t.timer->cancel();
     places_.reset();  // abandons lookups in flight (their answers would go nowhere)
     const auto conns = conns_;  // abort() reports back into conns_
     for (const auto& [id, c] : conns) c->abort();
@@ -436,8 +494,20 @@ void server::dial(const std::string& peer) {
             return;
         }
         socket->set_option(tcp::no_delay(true), e);
+        std::string nonce;
+        if (!secret_.empty()) {
+            const auto n = peer_auth::new_nonce();
+            if (!n) {
+                log_.write("peer", "cannot dial " + peer + ": no random nonce (RAND_bytes failed)");
+                socket->close(e);
+                schedule_dial(peer);
+                return;
+            }
+            nonce = *n;
+        }
         const auto id = next_conn_++;
         auto c = std::make_shared<connection>(*this, std::move(*socket), id, true, peer);
+        c->my_nonce_ = std::move(nonce);
         conns_.emplace(id, c);
         log_.write("dial", "conn " + std::to_string(id) + " to " + peer + " at " + c->remote_);
         c->start();
@@ -460,6 +530,7 @@ void server::on_line(connection& c, std::string_view line) {
     if (stopping_) return;
     if (!c.peer_.empty()) {
         if (log_.enabled()) log_.write("peer-in", c.peer_ + " " + std::string(line));
+        traffic_of(received_, line) += line.size() + 1;
         node_.peer_line(c.peer_, line, clock_());
         perform(std::nullopt);
         return;
@@ -467,21 +538,16 @@ void server::on_line(connection& c, std::string_view line) {
     const bool first = c.first_line_;
     c.first_line_ = false;
     if (!c.dialed_.empty()) {
-        // The neighbour we dialed must answer with its own identification first.
-        const auto name = hello_name(line);
-        if (first && name && *name == c.dialed_) {
-            const std::string peer = c.dialed_;
-            link_up(peer, conns_.at(c.id_));
-        } else {
-            log_.write("peer", "conn " + std::to_string(c.id_) + ": " + c.dialed_ + " answered " +
-                                   std::string(line) + "; dropped");
-            c.abort();
-        }
+        on_answer(c, line, first);
+        return;
+    }
+    if (!c.claimed_.empty()) {
+        on_auth(c, line);
         return;
     }
     if (first) {
-        if (const auto name = hello_name(line)) {
-            on_hello(c, line, *name);
+        if (peer_auth::is_hello(line)) {
+            on_hello(c, line);
             return;
         }
         if (c.peer_listener_) {
@@ -498,8 +564,41 @@ void server::on_line(connection& c, std::string_view line) {
     perform(c.id_, slot);
 }
 
-void server::on_hello(connection& c, std::string_view line, std::string_view peer) {
-    const auto it = peers_.find(peer);
+void server::on_answer(connection& c, std::string_view line, bool first) {
+    // The neighbour we dialed must answer with its own identification first, and with a
+    // secret, prove it: HERD-PEER <its name> <its nonce> <proof(it, us, our nonce, its nonce)>.
+    const auto h = first ? peer_auth::parse_hello(line) : std::nullopt;
+    const char* why = nullptr;
+    if (!h || h->name != c.dialed_)
+        why = "not its identification";
+    else if (secret_.empty() && !h->nonce.empty())
+        why = "a proof, but this server has no shared secret";
+    else if (!secret_.empty() && (h->nonce.empty() || h->proof.empty()))
+        why = "no proof (does it have the shared secret?)";
+    else if (!secret_.empty() && !peer_auth::verify(secret_, c.dialed_, name_, c.my_nonce_, h->nonce, h->proof))
+        why = "a proof that does not verify (is its shared secret the same?)";
+    if (why != nullptr) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + ": " + c.dialed_ + " answered " +
+                               peer_auth::for_log(line) + ": " + why + "; dropped");
+        c.abort();
+        return;
+    }
+    if (!secret_.empty()) c.send(peer_auth::format_auth(peer_auth::proof(secret_, name_, c.dialed_, h->nonce, c.my_nonce_)));
+    const std::string peer = c.dialed_;
+    link_up(peer, conns_.at(c.id_));
+}
+
+void server::on_hello(connection& c, std::string_view line) {
+    const auto h = peer_auth::parse_hello(line);
+    // Without a secret, a refused claim leaves a client connection a client (whose FLOOD lines
+    // the node refuses); with one, and on the peer port, the connection is closed.
+    auto refuse = [&](const std::string& why) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + " from " + c.remote_ + ": " + why + "; refused");
+        c.send(core::format_refusal(core::strip_cr(line)));
+        if (c.peer_listener_ || !secret_.empty()) c.finish();
+    };
+    if (!h) return refuse("malformed identification " + peer_auth::for_log(line));
+    const auto it = peers_.find(h->name);
     const bool right_port = c.peer_listener_ || !cfg_.herd.servers[index_].peer_port;
     // This server dials the neighbours whose names sort after its own: such a neighbour never
     // dials in, so a connection claiming to be one is refused (it would take the link over).
@@ -507,15 +606,45 @@ void server::on_hello(connection& c, std::string_view line, std::string_view pee
                       : !right_port      ? ", on the client port"
                       : it->second.dials ? ", which this server dials itself"
                                          : nullptr;
-    if (why != nullptr) {
-        log_.write("peer", "conn " + std::to_string(c.id_) + " from " + c.remote_ + " claims to be " +
-                               std::string(peer) + why + "; refused");
-        c.send(core::format_refusal(core::strip_cr(line)));
-        if (c.peer_listener_) c.finish();
+    if (why != nullptr) return refuse("claims to be " + h->name + why);
+    if (secret_.empty()) {
+        if (!h->nonce.empty()) return refuse(h->name + " offers a proof, but this server has no shared secret");
+        c.send(peer_auth::format_hello({name_, {}, {}}));
+        link_up(it->first, conns_.at(c.id_));
         return;
     }
-    c.send(hello_line(name_));
-    link_up(it->first, conns_.at(c.id_));
+    if (h->nonce.empty() || !h->proof.empty())
+        return refuse(h->name + (h->nonce.empty() ? " sent no nonce (does it have the shared secret?)"
+                                                  : " sent a proof in its hello"));
+    const auto nonce = peer_auth::new_nonce();
+    if (!nonce) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + ": no random nonce (RAND_bytes failed); dropped");
+        c.abort();
+        return;
+    }
+    // Prove ourselves, then wait for its proof: until it comes the connection is no link and
+    // nothing it sends is applied.
+    c.claimed_ = h->name;
+    c.my_nonce_ = *nonce;
+    c.their_nonce_ = h->nonce;
+    c.send(peer_auth::format_hello({name_, c.my_nonce_, peer_auth::proof(secret_, name_, h->name, h->nonce, c.my_nonce_)}));
+    c.await_handshake();
+}
+
+void server::on_auth(connection& c, std::string_view line) {
+    const auto given = peer_auth::parse_auth(line);
+    const char* why = !given ? "expected HERD-AUTH <proof>"
+                      : !peer_auth::verify(secret_, c.claimed_, name_, c.my_nonce_, c.their_nonce_, *given)
+                          ? "its proof does not verify (is its shared secret the same? a replayed handshake?)"
+                          : nullptr;
+    if (why != nullptr) {
+        log_.write("peer", "conn " + std::to_string(c.id_) + " from " + c.remote_ + " claiming to be " +
+                               c.claimed_ + " sent " + peer_auth::for_log(line) + ": " + why + "; dropped");
+        c.abort();
+        return;
+    }
+    const std::string peer = std::exchange(c.claimed_, {});
+    link_up(peer, conns_.at(c.id_));
 }
 
 void server::link_up(const std::string& peer, const std::shared_ptr<connection>& c) {
@@ -524,22 +653,26 @@ void server::link_up(const std::string& peer, const std::shared_ptr<connection>&
     c->counted_ = false;
     c->stop_idle();
     c->dialed_.clear();
+    c->claimed_.clear();
     c->peer_ = peer;
+    bool replaced = false;
     if (p.conn && p.conn != c) {
         log_.write("peer", peer + " identified again: the newer connection replaces conn " +
                                std::to_string(p.conn->id_));
         auto old = std::move(p.conn);
         old->peer_.clear();  // its close must not take the link down
         old->abort();
+        replaced = true;
     }
-    const bool was_up = node_.is_up(peer);
     p.conn = c;
-    p.backoff_ms = cfg_.net.redial_min_ms;
-    log_.write("peer-up", peer + " on conn " + std::to_string(c->id_) + " (" + c->remote_ + ")");
-    if (!was_up) {
-        node_.peer_up(peer, clock_());
-        perform(std::nullopt);
-    }
+    p.up_since = std::chrono::steady_clock::now();
+    log_.write("peer-up", peer + " on conn " + std::to_string(c->id_) + " (" + c->remote_ + ")" +
+                              (secret_.empty() ? "" : ", proved the shared secret"));
+    // What was queued on a replaced connection may be lost: for the node the link went down and
+    // came up again (with repair, the two servers compare digests).
+    if (replaced && node_.is_up(peer)) node_.peer_down(peer, clock_());
+    if (!node_.is_up(peer)) node_.peer_up(peer, clock_());
+    perform(std::nullopt);
 }
 
 void server::on_closed(connection& c) {
@@ -551,7 +684,11 @@ void server::on_closed(connection& c) {
         auto& p = peers_.at(c.peer_);
         if (p.conn.get() == &c) {
             p.conn.reset();
-            log_.write("peer-down", c.peer_ + " (conn " + std::to_string(c.id_) + ")");
+            const auto up_for = std::chrono::steady_clock::now() - p.up_since;
+            if (up_for >= link_stable) p.backoff_ms = cfg_.net.redial_min_ms;
+            log_.write("peer-down", c.peer_ + " (conn " + std::to_string(c.id_) + ", up " +
+                                        std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(up_for).count()) +
+                                        " ms)");
             if (!stopping_) {
                 node_.peer_down(c.peer_, clock_());
                 perform(std::nullopt);
@@ -566,12 +703,14 @@ void server::on_closed(connection& c) {
         return;
     }
     if (c.counted_) --clients_;
-    log_.write("close", "conn " + std::to_string(c.id_));
+    log_.write("close", "conn " + std::to_string(c.id_) +
+                            (c.claimed_.empty() ? "" : " (claiming to be " + c.claimed_ + ", before it proved it)"));
 }
 
 void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot) {
     // Nothing below re-enters perform(): places answers are posted, and sends only queue.
     node_.poll_effects(effects_);
+    fit_repair_bursts();
     for (auto& e : effects_) {
         if (auto* r = std::get_if<core::reply_effect>(&e)) {
             const auto it = conns_.find(r->conn);
@@ -582,6 +721,7 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
             const auto it = peers_.find(s->peer);
             if (it != peers_.end() && it->second.conn) {
                 if (log_.enabled()) log_.write("peer-out", s->peer + " " + s->line);
+                traffic_of(sent_, s->line) += s->line.size();
                 it->second.conn->send(s->line);
             } else {
                 log_.write("peer-drop", s->peer + " is down: " + s->line);
@@ -606,8 +746,107 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
             });
         } else if (auto* l = std::get_if<core::log_effect>(&e)) {
             log_.write(level_name(l->level), l->text);
+        } else if (auto* t = std::get_if<core::set_timer_effect>(&e)) {
+            set_timer(t->id, t->at);
         }
     }
+}
+
+void server::set_timer(core::timer_id id, core::nanos at) {
+    if (stopping_) return;
+    auto& t = timers_[id];
+    if (!t.timer) t.timer = std::make_unique<asio::steady_timer>(io_);
+    // A later set_timer replaces the earlier one, even if that one has expired and its handler
+    // is already queued: the handler checks that it is still the latest.
+    const std::uint64_t generation = ++t.generation;
+    // `at` is on the node's clock (clock_), which may be fixed or offset: wait the difference.
+    const core::nanos delay = std::clamp<core::nanos>(core::diff_saturated(at, clock_()), 0, timer_delay_max_ns);
+    t.timer->expires_after(std::chrono::nanoseconds(delay));
+    t.timer->async_wait([this, id, generation](error_code ec) {
+        if (ec || stopping_) return;
+        if (timers_.at(id).generation != generation) return;
+        node_.timer(id, clock_());
+        perform(std::nullopt);
+    });
+}
+
+void server::fit_repair_bursts() {
+    const bool any_repair = std::any_of(effects_.begin(), effects_.end(), [](const core::effect& e) {
+        const auto* s = std::get_if<core::send_effect>(&e);
+        return s != nullptr && s->line.starts_with("REPAIR ");
+    });
+    if (!any_repair) return;
+    // Sends queued by this step, per neighbour: REPAIR lines, and the rest.
+    struct burst {
+        std::size_t repair_bytes = 0, other_bytes = 0;
+    };
+    std::map<std::string_view, burst> bursts;
+    for (const auto& e : effects_)
+        if (const auto* s = std::get_if<core::send_effect>(&e)) {
+            auto& b = bursts[s->peer];
+            (s->line.starts_with("REPAIR ") ? b.repair_bytes : b.other_bytes) += s->line.size();
+        }
+    std::vector<bool> drop;
+    for (const auto& [peer, b] : bursts) {
+        const auto it = peers_.find(peer);
+        if (b.repair_bytes == 0 || it == peers_.end() || !it->second.conn) continue;
+        const std::size_t queued = it->second.conn->queued_bytes() + b.other_bytes;
+        const std::size_t max = cfg_.net.peer_queue_bytes_max;
+        // A repair may fill the queue to this; the rest is for floods and digests while it drains.
+        const std::size_t repair_max = max / 4 * 3;
+        if (queued + b.repair_bytes <= repair_max) continue;
+        // The answer to a DIGEST is larger than the link may queue (a large store, an empty
+        // neighbour). Dropping the link would not help: its redial meets the same answer. Send
+        // the records of whole fine buckets, lowest first, that fit; the buckets sent then
+        // agree, and the neighbour's next DIGEST (periodic repair, or the next reconnect) asks
+        // for the rest.
+        const std::size_t room = repair_max > queued ? repair_max - queued : 0;
+        std::vector<std::pair<std::uint32_t, std::size_t>> order;  // (fine bucket, effect index)
+        for (std::size_t i = 0; i < effects_.size(); ++i) {
+            const auto* s = std::get_if<core::send_effect>(&effects_[i]);
+            if (s == nullptr || s->peer != peer || !s->line.starts_with("REPAIR ")) continue;
+            const auto f = core::split_fields(s->line);  // REPAIR origin diff client location time
+            order.emplace_back(core::bucket_of(f.size() > 3 ? f[3] : std::string_view()), i);
+        }
+        std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        drop.resize(effects_.size());
+        std::size_t used = 0, kept = 0;
+        bool full = false;
+        for (std::size_t j = 0; j < order.size();) {
+            std::size_t k = j, bytes = 0;
+            for (; k < order.size() && order[k].first == order[j].first; ++k)
+                bytes += std::get<core::send_effect>(effects_[order[k].second]).line.size();
+            full = full || used + bytes > room;
+            if (full) {
+                for (std::size_t x = j; x < k; ++x) drop[order[x].second] = true;
+            } else {
+                used += bytes;
+                kept += k - j;
+            }
+            j = k;
+        }
+        log_.write("warn", "repair to " + std::string(peer) + " cut short: " + std::to_string(kept) + " of " +
+                               std::to_string(order.size()) + " records (" + std::to_string(used) + " of " +
+                               std::to_string(b.repair_bytes) + " bytes) fit in 3/4 of net.peer_queue_bytes_max (" +
+                               std::to_string(max) + "); the link stays up, and the next DIGEST asks for the rest");
+    }
+    if (drop.empty()) return;
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < effects_.size(); ++i)
+        if (!drop[i]) {
+            if (out != i) effects_[out] = std::move(effects_[i]);
+            ++out;
+        }
+    effects_.resize(out);
+}
+
+void server::drop_peer_links() {
+    if (stopping_) return;
+    std::vector<std::shared_ptr<connection>> links;
+    for (const auto& [peer, p] : peers_)
+        if (p.conn) links.push_back(p.conn);
+    log_.write("peer", "dropping " + std::to_string(links.size()) + " peer links (asked by the host)");
+    for (const auto& c : links) c->abort();
 }
 
 }  // namespace herd::net

@@ -4,15 +4,18 @@
 // Clients connect to the server's port and send protocol lines; replies go back whole, in
 // order. Neighbours hold one persistent connection per link: the server whose name sorts first
 // dials (to the neighbour's peer_port, or its port), opens with `HERD-PEER <name>`, and the other
-// answers with its own; a neighbour that is down is redialled with capped exponential backoff
-// and jitter. If a neighbour identifies again while a link exists, the newer connection wins
-// (the dialer only dials when its connection is gone, so the old one is dead). All I/O runs on
-// one io_context; the node sees inputs one at a time with the time from `clock`.
+// answers with its own; with a shared secret (net.secret_env) both prove it with HMAC-SHA256
+// over fresh nonces first (net/peer_auth.hpp). A neighbour that is down is redialled with
+// capped exponential backoff and jitter. If a neighbour identifies again while a link exists,
+// the newer connection wins (the dialer only dials when its connection is gone, so the old one
+// is dead). The node's timers (repair) are Asio timers. All I/O runs on one io_context; the node
+// sees inputs one at a time with the time from `clock`.
 
 #include <utility>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -31,11 +34,21 @@ namespace herd::net {
 
 class connection;
 
+// Bytes of herd traffic on a server's links (identified links only; the handshake is not
+// counted), by the first word of the line, newlines included.
+struct peer_traffic {
+    std::uint64_t flood = 0;
+    std::uint64_t digest = 0;
+    std::uint64_t repair = 0;
+    std::uint64_t other = 0;  // refusals (`? …`)
+};
+
 class server {
 public:
     // The server `name` of `cfg`, logging to `log_dir`/<name>.log (no log when log_dir is empty).
-    // Throws core::config_error when `name` is not a server of the config or the places provider
-    // cannot be made (a missing data file, say).
+    // Throws core::config_error when `name` is not a server of the config, the places provider
+    // cannot be made (a missing data file, say), or net.secret_env names an environment
+    // variable that is unset or empty. The node runs with cfg.protocol (repair).
     server(boost::asio::io_context& io, const core::herd_config& cfg, const std::string& name,
            const std::filesystem::path& log_dir, clock_fn clock = system_now);
     ~server();
@@ -49,10 +62,17 @@ public:
     // io_context then runs out of work for this server.
     void stop();
 
+    // Closes every peer link now, as a network failure would; the dialer redials (for tests
+    // and operators: with repair, the relinked servers compare digests).
+    void drop_peer_links();
+
     const std::string& name() const { return name_; }
     std::uint16_t port() const;
     const core::node& node() const { return node_; }
     server_log& log() { return log_; }
+    // Herd traffic queued to neighbours, and read from them, since the server was made.
+    const peer_traffic& peer_bytes_sent() const { return sent_; }
+    const peer_traffic& peer_bytes_received() const { return received_; }
 
 private:
     friend class connection;
@@ -63,6 +83,12 @@ private:
         std::shared_ptr<boost::asio::ip::tcp::socket> connecting;  // a dial in progress
         double backoff_ms = 0;
         bool dials = false;  // this server dials this neighbour
+        std::chrono::steady_clock::time_point up_since;  // of the link in conn
+    };
+
+    struct node_timer {
+        std::unique_ptr<boost::asio::steady_timer> timer;
+        std::uint64_t generation = 0;  // of the latest set_timer
     };
 
     void accept(boost::asio::ip::tcp::acceptor& acceptor, bool peer_listener);
@@ -73,7 +99,15 @@ private:
     // Called by connections.
     void on_line(connection& c, std::string_view line);
     void on_closed(connection& c);
-    void on_hello(connection& c, std::string_view line, std::string_view peer);
+    // The handshake (docs/net.md): a HERD-PEER line on an accepted connection, the answer to
+    // our HERD-PEER on a dialed one, a HERD-AUTH line after our challenge.
+    void on_hello(connection& c, std::string_view line);
+    void on_answer(connection& c, std::string_view line, bool first);
+    void on_auth(connection& c, std::string_view line);
+    // Cuts a REPAIR burst in effects_ that would overflow a link's queue to whole buckets that fit.
+    void fit_repair_bursts();
+    // Performs a set_timer effect.
+    void set_timer(core::timer_id id, core::nanos at);
 
     // Performs the node's effects; `from_conn` is the client whose input produced them and
     // `slot` the place of its reply in that connection's order.
@@ -95,6 +129,9 @@ private:
     std::map<core::conn_id, std::shared_ptr<connection>> conns_;
     std::map<std::string, peer_state, std::less<>> peers_;
     std::vector<core::effect> effects_;
+    std::map<core::timer_id, node_timer> timers_;
+    std::string secret_;  // the herd's shared secret; empty: peers are trusted by name
+    peer_traffic sent_, received_;
     core::conn_id next_conn_ = 1;
     std::size_t clients_ = 0;
     bool stopping_ = false;

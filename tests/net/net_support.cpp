@@ -2,7 +2,9 @@
 
 #include <utility>
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -12,7 +14,10 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <future>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include "net/server.hpp"
@@ -40,13 +45,19 @@ core::herd_config seed_config_on_free_ports() {
     return cfg;
 }
 
-line_client::line_client(std::uint16_t port, std::chrono::milliseconds timeout) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+void line_client::set_timeouts(std::chrono::milliseconds timeout) {
     timeval tv{};
     tv.tv_sec = timeout.count() / 1000;
     tv.tv_usec = (timeout.count() % 1000) * 1000;
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+line_client::line_client(int fd, std::chrono::milliseconds timeout) : fd_(fd) { set_timeouts(timeout); }
+
+line_client::line_client(std::uint16_t port, std::chrono::milliseconds timeout) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    set_timeouts(timeout);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -107,6 +118,33 @@ bool line_client::closed_by_server() {
         if (n == 0) return true;
         if (n < 0) return false;  // timeout or error
     }
+}
+
+line_listener::line_listener(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+    }
+}
+
+line_listener::~line_listener() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::unique_ptr<line_client> line_listener::accept(std::chrono::milliseconds timeout) {
+    if (fd_ < 0) return nullptr;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return nullptr;
+    const int fd = ::accept(fd_, nullptr, nullptr);
+    if (fd < 0) return nullptr;
+    return std::make_unique<line_client>(fd, std::chrono::milliseconds(3000));
 }
 
 std::string ask(std::uint16_t port, const std::string& line) {
@@ -173,13 +211,32 @@ std::uint16_t running_herd::port(std::string_view name) const {
     return 0;
 }
 
-child_process::child_process(const std::vector<std::string>& args) {
+void running_herd::on_io(const std::function<void()>& fn) {
+    std::promise<void> done;
+    boost::asio::post(impl_->io, [&] {
+        fn();
+        done.set_value();
+    });
+    done.get_future().wait();
+}
+
+net::server& running_herd::server(std::string_view name) {
+    for (const auto& s : impl_->servers)
+        if (s->name() == name) return *s;
+    throw std::invalid_argument("no server " + std::string(name) + " in this running_herd");
+}
+
+child_process::child_process(const std::vector<std::string>& args, const std::filesystem::path& stderr_file) {
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(HERD_BINARY));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
+        if (!stderr_file.empty()) {
+            const int fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) ::dup2(fd, 2);
+        }
         ::execv(HERD_BINARY, argv.data());
         ::_exit(127);
     }
@@ -210,6 +267,22 @@ std::filesystem::path temp_folder(const std::string& prefix) {
     for (;;) {
         auto p = std::filesystem::temp_directory_path() / (prefix + "-" + std::to_string(rd()));
         if (std::filesystem::create_directories(p)) return p;
+    }
+}
+
+std::string read_file(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool file_contains(const std::filesystem::path& file, std::string_view text, std::chrono::milliseconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    for (;;) {
+        if (read_file(file).find(text) != std::string::npos) return true;
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@
 
 #include "core/config.hpp"
 #include "net/clock.hpp"
+
+namespace herd::net {
+class server;
+}
 
 namespace herd::testing {
 
@@ -44,10 +49,30 @@ public:
     // Whether the server closed the connection (EOF) within the timeout.
     bool closed_by_server();
 
+    // A client over an accepted socket `fd` (see line_listener).
+    line_client(int fd, std::chrono::milliseconds timeout);
+
 private:
+    void set_timeouts(std::chrono::milliseconds timeout);
     std::string read_until(std::string_view end);
     int fd_ = -1;
     std::string buffered_;
+};
+
+// A listening socket on 127.0.0.1:`port`, to stand in for a server (a neighbour that dials it
+// meets the test instead).
+class line_listener {
+public:
+    explicit line_listener(std::uint16_t port);
+    ~line_listener();
+    line_listener(const line_listener&) = delete;
+    line_listener& operator=(const line_listener&) = delete;
+    bool listening() const { return fd_ >= 0; }
+    // The next connection, or nullptr after `timeout`.
+    std::unique_ptr<line_client> accept(std::chrono::milliseconds timeout);
+
+private:
+    int fd_ = -1;
 };
 
 // One request on a fresh connection; the first reply (a line, or a WHATSAT reply up to its
@@ -73,6 +98,11 @@ public:
                  const std::filesystem::path& log_dir = {}, net::clock_fn clock = net::system_now);
     ~running_herd();  // stops them and joins the thread
     std::uint16_t port(std::string_view name) const;
+    // Runs `fn` on the herd's thread and waits for it: the only safe way to look at a server
+    // (its node, its counters) or to poke it while the herd runs.
+    void on_io(const std::function<void()>& fn);
+    // The server `name` (use it inside on_io).
+    net::server& server(std::string_view name);
 
 private:
     struct impl;
@@ -82,7 +112,8 @@ private:
 // A `herd` child process (the binary built with the tests), stopped by the destructor.
 class child_process {
 public:
-    explicit child_process(const std::vector<std::string>& args);
+    // `stderr_file`: where the child's stderr goes (empty: the test's own).
+    explicit child_process(const std::vector<std::string>& args, const std::filesystem::path& stderr_file = {});
     ~child_process();
     void kill(int signal);
     // Waits for the exit; returns the exit code, or 128 + signal.
@@ -95,5 +126,12 @@ private:
 
 // A new empty folder under the system temp folder.
 std::filesystem::path temp_folder(const std::string& prefix);
+
+// The whole content of a file ("" when it cannot be read).
+std::string read_file(const std::filesystem::path& file);
+
+// Waits until `file` holds `text` (logs are flushed every 250 ms); false after `deadline`.
+bool file_contains(const std::filesystem::path& file, std::string_view text,
+                   std::chrono::milliseconds deadline = std::chrono::seconds(3));
 
 }  // namespace herd::testing

@@ -3,8 +3,12 @@
 
 #include <signal.h>
 
+#include <ctime>
 #include <fstream>
+#include <iomanip>
+#include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "tests/net/net_support.hpp"
 
@@ -17,8 +21,10 @@ namespace {
 
 const std::vector<std::string> seed_names = {"Goloman", "Hands", "Holiday", "Welsh", "Wilkes"};
 
-// Writes the seed herd on free ports as a config file; returns its path and the ports.
-std::filesystem::path write_config(const std::filesystem::path& dir, std::map<std::string, std::uint16_t>& ports) {
+// Writes the seed herd on free ports as a config file; returns its path and the ports. `more`
+// is merged into the file's top level (protocol, net...).
+std::filesystem::path write_config(const std::filesystem::path& dir, std::map<std::string, std::uint16_t>& ports,
+                                   const nlohmann::json& more = nlohmann::json::object()) {
     const auto cfg = testing::seed_config_on_free_ports();
     nlohmann::json servers = nlohmann::json::array(), links = nlohmann::json::array();
     for (const auto& s : cfg.herd.servers) {
@@ -26,8 +32,9 @@ std::filesystem::path write_config(const std::filesystem::path& dir, std::map<st
         ports[s.name] = s.port;
     }
     for (const auto& [a, b] : cfg.herd.links) links.push_back({{"between", {a, b}}});
-    const nlohmann::json j = {{"topology", {{"servers", servers}, {"links", links}}},
-                              {"net", {{"redial_min_ms", 20}, {"redial_max_ms", 200}}}};
+    nlohmann::json j = {{"topology", {{"servers", servers}, {"links", links}}},
+                        {"net", {{"redial_min_ms", 20}, {"redial_max_ms", 200}}}};
+    j.merge_patch(more);
     const auto path = dir / "herd.json";
     std::ofstream(path) << j.dump(2);
     return path;
@@ -148,5 +155,132 @@ TEST_CASE("an unknown server name or a malformed config is exit code 2", "[net]"
     std::ofstream(dir / "bad.json") << "{\"topology\": {\"servers\": [{\"name\": \"A\"}, {\"name\": \"A\"}]}}";
     testing::child_process dup({"up", "--config", (dir / "bad.json").string()});
     CHECK(dup.wait() == 2);
+    std::filesystem::remove_all(dir);
+}
+
+namespace {
+
+// The time of a log line (`2024-05-01T12:00:00.123456Z kind text`) on the system clock.
+std::chrono::system_clock::time_point log_time(const std::string& line) {
+    std::tm tm{};
+    std::istringstream in(line.substr(0, 19));
+    in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%S");
+    const auto secs = std::chrono::system_clock::from_time_t(timegm(&tm));
+    return secs + std::chrono::microseconds(std::stoll(line.substr(20, 6)));
+}
+
+// The first line holding `text` after the last line holding `after`; "" when there is none.
+std::string first_line_after(const std::string& log, std::string_view after, std::string_view text) {
+    const auto from = log.rfind(after);
+    if (from == std::string::npos) return {};
+    const auto at = log.find(text, from);
+    if (at == std::string::npos) return {};
+    const auto begin = log.rfind('\n', at);
+    const auto end = log.find('\n', at);
+    return log.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1));
+}
+
+}  // namespace
+
+TEST_CASE("a killed server restarted with repair on connect knows every record within a second of its first link",
+          "[net]") {
+    ::setenv("HERD_TEST_PROCESS_SECRET", "a secret the herd processes share, long enough", 1);
+    const auto dir = testing::temp_folder("herd-repair");
+    std::map<std::string, std::uint16_t> ports;
+    const auto cfg = write_config(dir, ports, {{"protocol", {{"repair", "on_connect"}}},
+                                               {"net", {{"secret_env", "HERD_TEST_PROCESS_SECRET"}}}});
+    std::map<std::string, std::unique_ptr<testing::child_process>> procs;
+    auto start = [&](const std::string& n) {
+        procs[n] = std::make_unique<testing::child_process>(std::vector<std::string>{
+            "serve", n, "--config", cfg.string(), "--log-dir", (dir / "logs").string()});
+    };
+    for (const auto& n : seed_names) start(n);
+    for (const auto& n : seed_names) REQUIRE(listening(ports[n], 2000ms));
+    wait_for_links(ports);
+
+    // Ten clients, their updates spread across the herd.
+    std::map<std::string, std::string> expected;  // client -> the end of its AT line
+    auto update = [&](const std::string& server, int client, int time) {
+        const std::string c = "client" + std::to_string(client);
+        const std::string tail = c + " +34.068930-118.445127 " + std::to_string(1600000000 + time);
+        REQUIRE(ask(ports[server], "IAMAT " + tail).starts_with("AT " + server + " "));
+        expected[c] = "AT " + server + " ";
+        expected[c + " tail"] = " " + tail + "\n";
+    };
+    for (int i = 0; i < 10; ++i) update(seed_names[i % seed_names.size()], i, 10);
+    for (const auto& n : seed_names)
+        for (int i = 0; i < 10; ++i)
+            REQUIRE(ask_until(ports[n], "WHATSAT client" + std::to_string(i) + " 1 1", expected["client" + std::to_string(i)], 2000ms)
+                        .starts_with(expected["client" + std::to_string(i)]));
+
+    procs["Holiday"]->kill(SIGKILL);
+    procs["Holiday"]->wait();
+    // While Holiday is down: updates at Welsh (whose only neighbour is Holiday: they stay
+    // there) and at Goloman (they reach Hands and Wilkes, not Holiday).
+    for (int i = 0; i < 5; ++i) update("Welsh", i, 20);
+    for (int i = 5; i < 10; ++i) update("Goloman", i, 20);
+
+    start("Holiday");
+    // Poll Holiday until it knows every record (the newest of each client).
+    auto knows_everything = [&] {
+        for (int i = 0; i < 10; ++i) {
+            const std::string c = "client" + std::to_string(i);
+            const std::string reply = ask(ports["Holiday"], "WHATSAT " + c + " 1 1");
+            const auto first_line = reply.substr(0, reply.find('\n') + 1);
+            if (!first_line.starts_with(expected[c]) || !first_line.ends_with(expected[c + " tail"])) return false;
+        }
+        return true;
+    };
+    const auto give_up = std::chrono::steady_clock::now() + 15s;
+    bool known = false;
+    while (!(known = knows_everything()) && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(10ms);
+    const auto known_at = std::chrono::system_clock::now();
+    REQUIRE(known);
+
+    // From the first "link to X up" of the restarted Holiday.
+    const auto log_file = dir / "logs" / "Holiday.log";
+    REQUIRE(testing::file_contains(log_file, "info link to "));
+    std::string link_line;
+    const auto until = std::chrono::steady_clock::now() + 3s;
+    while ((link_line = first_line_after(testing::read_file(log_file), " start Holiday listening", " info link to ")).empty() &&
+           std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(50ms);
+    REQUIRE_FALSE(link_line.empty());
+    const auto after_link = std::chrono::duration_cast<std::chrono::milliseconds>(known_at - log_time(link_line));
+    std::cout << "restarted Holiday knew all 10 records " << after_link.count() << " ms after: " << link_line << "\n";
+    CHECK(after_link < 1000ms);
+    // Welsh's updates travel on from Holiday to its other neighbours as floods.
+    CHECK(ask_until(ports["Goloman"], "WHATSAT client0 1 1", "AT Welsh ", 1000ms).starts_with("AT Welsh "));
+    for (auto& [n, p] : procs) p->kill(SIGTERM);
+    for (auto& [n, p] : procs) CHECK(p->wait() == 0);
+    CHECK(testing::read_file(log_file).find("a secret the herd processes share") == std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a secret variable that is not set is one clear error and exit code 2", "[net]") {
+    ::unsetenv("HERD_TEST_UNSET_SECRET");
+    const auto dir = testing::temp_folder("herd-no-secret");
+    std::map<std::string, std::uint16_t> ports;
+    const auto cfg = write_config(dir, ports, {{"net", {{"secret_env", "HERD_TEST_UNSET_SECRET"}}}});
+    testing::child_process serve({"serve", "Hands", "--config", cfg.string(), "--log-dir", (dir / "l").string()},
+                                 dir / "stderr.txt");
+    CHECK(serve.wait() == 2);
+    CHECK(testing::read_file(dir / "stderr.txt") ==
+          cfg.string() + ": $.net.secret_env: environment variable HERD_TEST_UNSET_SECRET is not set or empty\n");
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("without a secret, herd up says once on stderr that peers are trusted by name", "[net]") {
+    const auto dir = testing::temp_folder("herd-trust-notice");
+    std::map<std::string, std::uint16_t> ports;
+    const auto cfg = write_config(dir, ports);
+    testing::child_process up({"up", "--config", cfg.string(), "--log-dir", (dir / "logs").string()}, dir / "stderr.txt");
+    for (const auto& n : seed_names) REQUIRE(listening(ports[n], 2000ms));
+    up.kill(SIGTERM);
+    CHECK(up.wait() == 0);
+    CHECK(testing::read_file(dir / "stderr.txt") ==
+          "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
+    for (const auto& n : seed_names)
+        CHECK(testing::read_file(dir / "logs" / (n + ".log")).find("peers are trusted by the name they give") != std::string::npos);
     std::filesystem::remove_all(dir);
 }
