@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -80,11 +81,15 @@ node::node(std::string name, std::vector<std::string> neighbours,
     : name_(std::move(name)),
       neighbours_(std::move(neighbours)),
       servers_(std::move(names)),
-      store_(std::move(kept)),
-      options_(options) {
+      up_(neighbours_.size(), false),
+      options_(options),
+      store_(std::move(kept)) {
     assert(servers_->count(name_) == 1);
     assert(std::is_sorted(neighbours_.begin(), neighbours_.end()));
     assert(options_.repair_interval > 0);
+    for (const auto& n : neighbours_) neighbour_keys_.push_back(client_hash(n));
+    // Room for a flood to every neighbour and a reply, so that a busy node does not grow it.
+    effects_.reserve(neighbours_.size() + 4);
 }
 
 void node::client_line(conn_id conn, std::string_view raw, nanos now) {
@@ -142,24 +147,49 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
 }
 
+void node::peer_record(std::string_view peer, const record_ptr& carried, bool repair, nanos) {
+    // peer_line's steps for a well-formed FLOOD or REPAIR line, in its order, minus the parse.
+    assert(carried);
+    const std::size_t from = neighbour_index(peer);
+    if (from == no_neighbour) {
+        log(log_level::warn, "line from " + std::string(peer) + ", not a neighbour, ignored");
+        return;
+    }
+    const record& r = carried->r;
+    if (servers_->count(r.origin) == 0) {
+        // peer_line ignores a FLOOD equal to the stored record before it checks the origin.
+        const record* stored = store_.find(r.client);
+        if (!repair && stored != nullptr && *stored == r) return;
+        const std::string line = repair ? r.repair_line() : r.flood_line();
+        log(log_level::warn, "refused from " + std::string(peer) + ": " + line);
+        effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
+        return;
+    }
+    if (!room_for(r.client)) return;
+    if (store_.merge(carried)) flood_to_neighbours(carried, from);
+}
+
 void node::peer_up(std::string_view peer, nanos now) {
     if (!is_neighbour(peer)) {
         log(log_level::warn, "peer_up for " + std::string(peer) + ", not a neighbour, ignored");
         return;
     }
-    const auto [it, added] = up_.emplace(peer);
-    if (!added) return;
-    log(log_level::info, "link to " + *it + " up");
+    const std::size_t i = neighbour_index(peer);
+    if (up_[i]) return;
+    up_[i] = true;
+    ++up_count_;
+    log(log_level::info, "link to " + neighbours_[i] + " up");
     if (options_.repair == repair_mode::none) return;
-    send_digest(*it);
+    send_digest(neighbours_[i]);
     if (options_.repair == repair_mode::periodic) arm_repair_timer(now);
 }
 
 void node::timer(timer_id id, nanos now) {
     if (id != repair_timer || options_.repair != repair_mode::periodic || !repair_timer_set_) return;
     repair_timer_set_ = false;
-    if (up_.empty()) return;  // peer_up sets it again
-    for (const auto& n : up_) send_digest(n);
+    if (up_count_ == 0) return;  // peer_up sets it again
+    for (std::size_t i = 0; i < neighbours_.size(); ++i)
+        if (up_[i]) send_digest(neighbours_[i]);
     arm_repair_timer(now);
 }
 
@@ -184,20 +214,21 @@ void node::on_digest(std::string_view peer, const digest& d) {
     bool any = false;
     for (std::size_t j = 0; j < mine.size(); ++j) any |= differ[j] = mine[j] != d.sums[j];
     if (!any) return;
-    const auto records = store_.in_buckets(d.bits, differ);
+    const auto records = store_.shared_in_buckets(d.bits, differ);
     if (records.empty()) return;
     log(log_level::info, "repair: " + std::to_string(records.size()) + " records to " + std::string(peer));
-    for (const record* r : records) {
-        std::string line = r->repair_line();
+    for (const record_ptr& r : records) {
+        std::string line = r->r.repair_line();
         line += '\n';
-        effects_.push_back(send_effect{std::string(peer), std::move(line)});
+        effects_.push_back(send_effect{std::string(peer), std::move(line), r});
     }
 }
 
 void node::peer_down(std::string_view peer, nanos) {
-    const auto it = up_.find(peer);
-    if (it == up_.end()) return;
-    up_.erase(it);
+    const std::size_t i = neighbour_index(peer);
+    if (i == no_neighbour || !up_[i]) return;
+    up_[i] = false;
+    --up_count_;
     log(log_level::info, "link to " + std::string(peer) + " down");
 }
 
@@ -235,16 +266,21 @@ void node::on_iamat(conn_id conn, std::string_view line, const iamat& m, nanos n
     }
     const std::string diff = format_diff(diff_saturated(now, m.time));
     const record_view r{m.client, m.location_text, m.time_text, m.time, name_, diff};
-    std::string reply;
-    reply.reserve(16 + name_.size() + diff.size() + m.client.size() + m.location_text.size() +
-                  m.time_text.size());
-    for (std::string_view f : {std::string_view("AT"), std::string_view(name_), std::string_view(diff),
-                               m.client, m.location_text})
-        (reply += f) += ' ';
-    (reply += m.time_text) += '\n';
+    // `AT <server> <diff> <client> <location> <client-time>\n`, sized once and filled in place.
+    const std::string_view fields[] = {"AT", name_, diff, m.client, m.location_text, m.time_text};
+    std::size_t size = 0;
+    for (std::string_view f : fields) size += f.size() + 1;
+    std::string reply(size, '\n');
+    char* p = reply.data();
+    for (std::string_view f : fields) {
+        std::memcpy(p, f.data(), f.size());
+        p += f.size();
+        *p++ = ' ';
+    }
+    reply.back() = '\n';
     effects_.push_back(reply_effect{conn, std::move(reply)});
     // An IAMAT older than the stored record is answered but neither stored nor flooded.
-    if (const record* stored = store_.merge(r)) flood_to_neighbours(*stored, {});
+    if (store_.merge(r)) flood_to_neighbours(store_.last_changed_shared(), no_neighbour);
 }
 
 void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
@@ -267,14 +303,20 @@ void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
 void node::on_flood(std::string_view peer, const flood& m) {
     if (!room_for(m.client)) return;
     const record_view r{m.client, m.location_text, m.time_text, m.time, m.origin, m.diff_text};
-    if (const record* stored = store_.merge(r)) flood_to_neighbours(*stored, peer);
+    if (store_.merge(r)) flood_to_neighbours(store_.last_changed_shared(), neighbour_index(peer));
 }
 
-void node::flood_to_neighbours(const record& r, std::string_view except) {
-    std::string line = r.flood_line();
+void node::flood_to_neighbours(const record_ptr& r, std::size_t except) {
+    std::string line = r->r.flood_line();
     line += '\n';
-    for (const auto& n : neighbours_)
-        if (n != except && up_.count(n) != 0) effects_.push_back(send_effect{n, line});
+    // Every target but the last gets a copy of the line; the last gets the line itself.
+    std::size_t last = no_neighbour;
+    for (std::size_t i = 0; i < neighbours_.size(); ++i) {
+        if (!up_[i] || i == except) continue;
+        if (last != no_neighbour) effects_.push_back(send_effect{neighbours_[last], line, r});
+        last = i;
+    }
+    if (last != no_neighbour) effects_.push_back(send_effect{neighbours_[last], std::move(line), r});
 }
 
 void node::refuse_client(conn_id conn, std::string_view line) {
@@ -292,10 +334,17 @@ bool node::room_for(std::string_view client) {
     return false;
 }
 
-bool node::is_neighbour(std::string_view peer) const {
-    for (const auto& n : neighbours_)
-        if (n == peer) return true;
-    return false;
+std::size_t node::neighbour_index(std::string_view peer) const {
+    // Every input from a peer asks: a scan of 64-bit keys, then one string compare.
+    const std::uint64_t key = client_hash(peer);
+    for (std::size_t i = 0; i < neighbour_keys_.size(); ++i)
+        if (neighbour_keys_[i] == key && neighbours_[i] == peer) return i;
+    return no_neighbour;
+}
+
+bool node::is_up(std::string_view peer) const {
+    const std::size_t i = neighbour_index(peer);
+    return i != no_neighbour && up_[i];
 }
 
 }  // namespace herd::core

@@ -11,7 +11,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <unordered_set>
 #include <string>
 #include <string_view>
@@ -34,10 +33,14 @@ struct reply_effect {
     std::string text;
 };
 
-// Send `line` (ending in '\n') to neighbour `peer`.
+// Send `line` (ending in '\n') to neighbour `peer`. For a FLOOD or REPAIR line, `carried` is
+// the record the line carries, and the line is its flood_line() or repair_line() and '\n'
+// (empty for other lines): a host that keeps messages in memory, as the simulator does, may
+// hand the record over with peer_record() instead of the line.
 struct send_effect {
     std::string peer;
     std::string line;
+    record_ptr carried = {};
 };
 
 // Look up at most `limit` places within `radius_m` metres of (lat, lon); answer with
@@ -129,6 +132,11 @@ public:
     // which is only logged (answering it would start an endless exchange).
     void peer_line(std::string_view peer, std::string_view line, nanos now);
 
+    // A FLOOD (or, when `repair`, a REPAIR) line from neighbour `peer`, given as the record it
+    // carries, as another node's send_effect `carried` it: the same effects as peer_line(peer,
+    // line, now) for that line, without the line being parsed (or kept by the host).
+    void peer_record(std::string_view peer, const record_ptr& carried, bool repair, nanos now);
+
     // The link to neighbour `peer` came up or went down. Floods go only to live neighbours.
     // With repair, peer_up sends `peer` a DIGEST (and, periodic, arms the repair timer).
     void peer_up(std::string_view peer, nanos now);
@@ -151,7 +159,7 @@ public:
     const std::string& name() const { return name_; }
     const store& records() const { return store_; }
     const std::vector<std::string>& neighbours() const { return neighbours_; }
-    bool is_up(std::string_view peer) const { return up_.count(peer) != 0; }
+    bool is_up(std::string_view peer) const;
     std::size_t pending_places() const { return pending_.size(); }
     const node_options& options() const { return options_; }
 
@@ -166,27 +174,35 @@ private:
     void on_iamat(conn_id conn, std::string_view line, const iamat& m, nanos now);
     void on_whatsat(conn_id conn, std::string_view line, const whatsat& m);
     void on_flood(std::string_view peer, const flood& m);
-    void flood_to_neighbours(const record& r, std::string_view except);
+    // FLOOD `r` to every live neighbour but neighbours_[except] (no_neighbour: to all).
+    void flood_to_neighbours(const record_ptr& r, std::size_t except);
     void send_digest(const std::string& peer);
     void on_digest(std::string_view peer, const digest& d);
     void arm_repair_timer(nanos now);
     void refuse_client(conn_id conn, std::string_view line);
     void log(log_level level, std::string text);
-    bool is_neighbour(std::string_view peer) const;
+    bool is_neighbour(std::string_view peer) const { return neighbour_index(peer) != no_neighbour; }
+    // The index of `peer` in neighbours_, or no_neighbour.
+    static constexpr std::size_t no_neighbour = SIZE_MAX;
+    std::size_t neighbour_index(std::string_view peer) const;
     // False (and a log line) when `client` is new and the store is full.
     bool room_for(std::string_view client);
 
+    // What a FLOOD touches comes first, and the store last (its bucket sums are 8 KiB): a host
+    // of a thousand nodes then reads few cache lines of each.
     std::string name_;
     std::vector<std::string> neighbours_;             // sorted
+    std::vector<std::uint64_t> neighbour_keys_;       // client_hash of each neighbour's name
     std::shared_ptr<const server_names> servers_;      // every server of the herd
-    std::set<std::string, std::less<>> up_;           // live neighbours
-    store store_;
+    std::vector<bool> up_;                            // by neighbour: live
+    std::size_t up_count_ = 0;
+    std::size_t records_max_ = records_max;
+    std::vector<effect> effects_;
     std::map<request_id, pending_whatsat> pending_;
     request_id next_request_ = 1;
-    std::size_t records_max_ = records_max;
     node_options options_;
     bool repair_timer_set_ = false;
-    std::vector<effect> effects_;
+    store store_;
 };
 
 // The places part of a WHATSAT reply: `body` (Nearby Search JSON) with `results` cut to `limit`,

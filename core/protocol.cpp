@@ -10,9 +10,8 @@ constexpr nanos ns_per_s = 1'000'000'000;
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
-}
+// ' ', or one of '\t' '\n' '\v' '\f' '\r' (9 to 13): two compares a byte on the hot path.
+bool is_space(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
 
 bool all_digits(std::string_view s) {
     if (s.empty()) return false;

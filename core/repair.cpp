@@ -31,9 +31,7 @@ bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
 
 }  // namespace
 
-std::uint32_t bucket_of(std::string_view client) {
-    return static_cast<std::uint32_t>(finish(fnv(fnv_offset, client)) >> (64 - fine_bits));
-}
+std::uint64_t client_hash(std::string_view client) { return finish(fnv(fnv_offset, client)); }
 
 std::uint64_t record_hash(const record_view& r) {
     std::uint64_t h = fnv_offset;

@@ -30,8 +30,14 @@ inline constexpr std::size_t fine_buckets = std::size_t{1} << fine_bits;
 // A digest bucket holds about this many records before the sender doubles the buckets.
 inline constexpr std::size_t records_per_bucket = 32;
 
-// The fine bucket of a client id: the top fine_bits bits of a 64-bit hash of it.
-std::uint32_t bucket_of(std::string_view client);
+// A 64-bit hash of a client id (or of any name), the same on every machine; the store's key
+// hash, too.
+std::uint64_t client_hash(std::string_view client);
+// The fine bucket of a client id: the top fine_bits bits of client_hash.
+inline std::uint32_t bucket_of_hash(std::uint64_t client_hash) {
+    return static_cast<std::uint32_t>(client_hash >> (64 - fine_bits));
+}
+inline std::uint32_t bucket_of(std::string_view client) { return bucket_of_hash(client_hash(client)); }
 // The hash of a record over every field (a record's contribution to its bucket's sum).
 std::uint64_t record_hash(const record_view& r);
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
+#include <memory>
 #include <vector>
 #include <string>
 #include <string_view>
@@ -59,9 +59,23 @@ struct record {
 int compare(const record_view& a, const record_view& b);
 inline int compare(const record& a, const record& b) { return compare(a.view(), b.view()); }
 
-// The records of one server, keyed by client id. A hash map: a server looks a client up for
-// every message it receives, and a tree of strings costs a cache miss a level. Its order is the
-// hash's, so nothing may iterate it into output: sorted() gives the records in client order.
+// A record as a store keeps it: immutable, with the hashes the store needs computed once.
+// Shared: the record a FLOOD carries is the same at every server, so a host that hands records
+// along (send_effect::carried, node::peer_record) lets every store hold the one copy, and a
+// store keeps the same record through a copy.
+struct stored_record {
+    record r;
+    std::uint64_t key = 0;   // client_hash(r.client)
+    std::uint64_t hash = 0;  // record_hash(r.view())
+
+    explicit stored_record(record rec);
+    explicit stored_record(const record_view& v);
+};
+using record_ptr = std::shared_ptr<const stored_record>;
+
+// The records of one server, keyed by client id. A hash table: a server looks a client up for
+// every message it receives. Its order is the hash's, so nothing may iterate it into output:
+// sorted() gives the records in client order.
 class store {
 public:
     // Keeps the newer of `r` and the stored record for its client. Returns the stored record
@@ -69,17 +83,24 @@ public:
     // nullptr when it did not.
     const record* merge(record r);
     const record* merge(const record_view& r);
+    // The same for a shared record, which is kept as it is (not copied).
+    const record* merge(const record_ptr& r);
 
     // The record of `client`, or nullptr.
     const record* find(std::string_view client) const;
+    // The same, shared; empty when there is none.
+    record_ptr shared(std::string_view client) const;
 
-    std::size_t size() const { return records_.size(); }
-    bool empty() const { return records_.empty(); }
+    std::size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
 
     // Counts the changes merge() made; a host compares it before and after an input to learn
-    // whether the input changed the store, and last_changed() tells which record it stored.
+    // whether the input changed the store, and last_changed() tells which record it stored
+    // (nullptr before the first change).
     std::uint64_t version() const { return version_; }
-    const record* last_changed() const { return find(last_changed_); }
+    const record* last_changed() const;
+    // The same, shared (empty before the first change).
+    const record_ptr& last_changed_shared() const;
 
     // Every record, in client id order.
     std::vector<const record*> sorted() const;
@@ -92,17 +113,33 @@ public:
     // The records whose bucket in a 2^bits-bucket digest is flagged in `buckets` (2^bits
     // flags), in client id order.
     std::vector<const record*> in_buckets(unsigned bits, const std::vector<bool>& buckets) const;
+    // The same, shared.
+    std::vector<record_ptr> shared_in_buckets(unsigned bits, const std::vector<bool>& buckets) const;
 
     friend bool operator==(const store& a, const store& b);
 
 private:
-    using map_type = std::unordered_map<std::string, record, string_hash, std::equal_to<>>;
-    const record* changed(map_type::iterator it);
+    // Open addressing with linear probing over a power-of-two table, at most 3/4 full. A slot
+    // keeps the client's key hash beside the record, so a probe reads the record (another cache
+    // line, shared with other stores) only when the hashes agree. An empty slot has no record.
+    struct slot {
+        std::uint64_t key = 0;
+        record_ptr rec;
+    };
+    static constexpr std::size_t npos = SIZE_MAX;
 
-    map_type records_;
-    fine_sums sums_{};
+    // The slot holding `client` (key hash `key`), or the empty slot where it would go.
+    std::size_t probe(std::string_view client, std::uint64_t key) const;
+    // Stores `r` in slot i (empty, or holding an older record of the same client).
+    const record* put(std::size_t i, record_ptr r);
+    // The slots holding a record whose bucket is flagged, sorted by client.
+    std::vector<std::size_t> slots_in_buckets(unsigned bits, const std::vector<bool>& buckets) const;
+
+    std::vector<slot> slots_;
+    std::size_t size_ = 0;
     std::uint64_t version_ = 0;
-    std::string last_changed_;  // the client whose record merge() last stored
+    std::size_t last_changed_ = npos;  // the slot merge() last stored into
+    fine_sums sums_{};                 // last: 8 KiB that a lookup does not read
 };
 
 bool operator==(const record& a, const record& b);

@@ -1,18 +1,21 @@
 #include "sim/simulator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cassert>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <memory>
 #include <optional>
-#include <queue>
 #include <regex>
 #include <unordered_map>
 
 #include "core/node.hpp"
+#include "sim/event_queue.hpp"
 #include "sim/random.hpp"
 
 namespace herd::sim {
@@ -48,11 +51,31 @@ nanos ms_ns(double ms) {
 // by the loader, times stay far from overflow.
 constexpr nanos horizon = 1'000'000'000'000'000'000;
 
+// format_ms into `buf` (at least 32 bytes); returns the end.
+char* write_ms(char* buf, nanos ns);
+
+// A time as a client writes it: seconds with 9 decimals. Written into `buf` (at least 32
+// bytes); returns the end. Every generated IAMAT formats one, so no snprintf.
+char* write_time(char* buf, nanos t) {
+    if (t < 0) return buf + std::snprintf(buf, 32, "%lld.%09lld", static_cast<long long>(t / 1'000'000'000),
+                                          static_cast<long long>(t % 1'000'000'000));
+    char* p = std::to_chars(buf, buf + 20, t / 1'000'000'000).ptr;
+    *p++ = '.';
+    auto frac = t % 1'000'000'000;
+    for (int i = 8; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
+    return p + 9;
+}
+
 std::string format_time(nanos t) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(t / 1'000'000'000),
-                  static_cast<long long>(t % 1'000'000'000));
-    return buf;
+    char buf[32];
+    return std::string(buf, write_time(buf, t));
+}
+
+// printf's "%+.6f": std::to_chars with a precision gives the same digits (it is specified as
+// printf in the C locale) at a fraction of the cost.
+char* write_degrees(char* p, char* end, double v) {
+    if (!std::signbit(v)) *p++ = '+';
+    return std::to_chars(p, end, v, std::chars_format::fixed, 6).ptr;
 }
 
 // Counters are kept in arrays by index during the run and named in finish().
@@ -81,65 +104,99 @@ struct event {
     nanos t;
     std::uint64_t seq;
     std::uint64_t what;
-    bool operator>(const event& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    bool operator<(const event& o) const { return t != o.t ? t < o.t : seq < o.seq; }
     std::uint32_t kind() const { return static_cast<std::uint32_t>(what & 7); }
     std::uint32_t idx() const { return static_cast<std::uint32_t>(what >> 3); }
     std::uint64_t aux() const { return what >> 35; }
 };
 static_assert(sizeof(event) == 24);
 
-enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process, ev_timer };
+enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_process, ev_timer, ev_fifo };
 
 // One timeline line, written by hand: the hot paths record an event per message, and building
 // a JSON object for each would cost more than simulating it. Keys are fixed ASCII; values are
 // escaped as JSON strings (the text is UTF-8: it comes from the scenario, the core and the index).
+// The line is written straight into a scratch buffer the caller keeps (it soon has room for any
+// line; each part first makes room for its longest form), and done() copies it out at its exact
+// size: the timeline may hold millions of lines.
 class json_line {
 public:
-    json_line(nanos t, const char* event) {
-        out_ = "{\"t_ms\":";
-        out_ += format_ms(t);
-        out_ += ",\"event\":\"";
-        out_ += event;
-        out_ += '"';
+    json_line(std::vector<char>& scratch, nanos t, std::string_view event) : buf_(scratch) {
+        if (buf_.size() < 256) buf_.resize(256);
+        p_ = buf_.data();
+        room(48 + event.size());
+        put("{\"t_ms\":");
+        p_ = write_ms(p_, t);
+        put(",\"event\":\"");
+        put(event);
+        *p_++ = '"';
     }
-    json_line& str(const char* key, std::string_view v) {
+    json_line& str(std::string_view key, std::string_view v) {
+        room(key.size() + 8 + 6 * v.size());  // "\u00xx" is the longest escape
         head(key);
-        out_ += '"';
-        for (char c : v) {
-            const auto u = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                out_ += '\\';
-                out_ += c;
-            } else if (c == '\n') {
-                out_ += "\\n";
-            } else if (u < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", u);
-                out_ += buf;
+        *p_++ = '"';
+        // Runs of characters that need no escape are copied whole.
+        std::size_t run = 0;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const auto u = static_cast<unsigned char>(v[i]);
+            if (plain[u]) continue;
+            put(v.substr(run, i - run));
+            run = i + 1;
+            *p_++ = '\\';
+            if (u == '"' || u == '\\') {
+                *p_++ = static_cast<char>(u);
+            } else if (u == '\n') {
+                *p_++ = 'n';
             } else {
-                out_ += c;
+                static constexpr char hex[] = "0123456789abcdef";
+                put("u00");
+                *p_++ = hex[u >> 4];
+                *p_++ = hex[u & 15];
             }
         }
-        out_ += '"';
+        put(v.substr(run));
+        *p_++ = '"';
         return *this;
     }
-    json_line& num(const char* key, std::uint64_t v) {
+    json_line& num(std::string_view key, std::uint64_t v) {
+        room(key.size() + 4 + 20);
         head(key);
-        out_ += std::to_string(v);
+        p_ = std::to_chars(p_, p_ + 20, v).ptr;
         return *this;
     }
     std::string done() {
-        out_ += '}';
-        return std::move(out_);
+        room(1);
+        *p_++ = '}';
+        return std::string(buf_.data(), p_);
     }
 
 private:
-    void head(const char* key) {
-        out_ += ",\"";
-        out_ += key;
-        out_ += "\":";
+    // The bytes a JSON string holds as they are: all but '"', '\\' and control characters.
+    static constexpr auto plain = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0x20; c < 256; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+        return t;
+    }();
+
+    // At least n more bytes of room after p_.
+    void room(std::size_t n) {
+        const auto used = static_cast<std::size_t>(p_ - buf_.data());
+        if (buf_.size() - used >= n) return;
+        buf_.resize(std::max(buf_.size() * 2, used + n));
+        p_ = buf_.data() + used;
     }
-    std::string out_;
+    void put(std::string_view s) {
+        std::memcpy(p_, s.data(), s.size());
+        p_ += s.size();
+    }
+    void head(std::string_view key) {
+        put(",\"");
+        put(key);
+        put("\":");
+    }
+
+    std::vector<char>& buf_;
+    char* p_ = nullptr;
 };
 
 struct input {
@@ -147,7 +204,10 @@ struct input {
     std::uint32_t from = 0;  // peer: sender server index
     core::conn_id conn = 0;
     core::request_id request = 0;
-    std::string text;  // line or places body
+    std::string text;  // line or places body; empty for a carried record
+    core::record_ptr carried = {};  // peer: the record a FLOOD or REPAIR line carries
+    bool repair = false;            // with carried: the line was a REPAIR
+    std::uint32_t update = none;    // with carried: its update, when known
 };
 
 struct server_state {
@@ -162,7 +222,8 @@ struct server_state {
     std::deque<input> inbox;
     bool busy = false;
     std::vector<std::uint32_t> held;  // by client index: the update this server holds
-    std::map<std::string, std::uint32_t, std::less<>> dir_to;  // neighbour -> directed link
+    std::vector<std::uint32_t> dir_to;  // by neighbour (in `neighbours` order): the directed link
+    std::size_t next_send = 0;          // the neighbour after the one last sent to
     // The node's timers: a set_timer bumps the id's generation, and an ev_timer event of an
     // older generation (or incarnation) is stale.
     std::map<core::timer_id, std::uint64_t> timer_gen;
@@ -183,12 +244,61 @@ struct dir_state {
     nanos last_delivery = 0;
     rng r;
     std::string name;
+    std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
 };
 
 struct message {
     std::uint32_t dir;
+    kind_index kind;
     std::uint64_t epoch;
-    std::string line;
+    // The line of a message that carries no record (a DIGEST, a refusal); a FLOOD or REPAIR
+    // travels as its record. Held apart so that a message in flight takes one cache line.
+    std::unique_ptr<std::string> line;
+    core::record_ptr carried;
+    std::uint32_t update;  // the update of `carried`, when the sender knew it; else none
+};
+
+// Messages in flight in one direction of a FIFO link, in sending order, which is also delivery
+// order; only the first is in the event queue, with the time and sequence number it was given
+// when it was sent. When the link breaks, its queue is left to drain (every message in it is
+// lost, each at its own time) and the next message starts a new one: after a break, a new
+// message may arrive before the lost ones would have.
+struct fifo_queue {
+    // One cache line each: a message is written when it is sent and read when it arrives,
+    // long after, so each is a miss.
+    struct alignas(64) entry {
+        nanos t;
+        std::uint64_t seq;
+        message m;
+    };
+    static_assert(sizeof(entry) == 64);
+    std::uint32_t dir = none;
+
+    bool empty() const { return count_ == 0; }
+    entry& front() { return ring_[head_]; }
+    // Drops the first entry (its message moved out by the caller).
+    void pop_front() {
+        head_ = (head_ + 1) & (ring_.size() - 1);
+        --count_;
+    }
+    void push_back(entry e) {
+        if (count_ == ring_.size()) grow();
+        ring_[(head_ + count_) & (ring_.size() - 1)] = std::move(e);
+        ++count_;
+    }
+
+private:
+    // A ring of a power-of-two size that only grows: a link keeps the room its busiest moment
+    // needed, and sending allocates nothing (a std::deque takes a new block every few entries).
+    void grow() {
+        std::vector<entry> bigger(ring_.empty() ? 4 : ring_.size() * 2);
+        for (std::size_t i = 0; i < count_; ++i) bigger[i] = std::move(ring_[(head_ + i) & (ring_.size() - 1)]);
+        ring_.swap(bigger);
+        head_ = 0;
+    }
+
+    std::vector<entry> ring_;
+    std::size_t head_ = 0, count_ = 0;
 };
 
 struct places_query {
@@ -201,6 +311,7 @@ struct generator_state {
     rng r;
     std::vector<std::pair<double, double>> pos;
     std::vector<std::uint32_t> targets;
+    std::string whatsat_tail;  // " <radius> <limit>", the same for every WHATSAT
 };
 
 class simulation {
@@ -233,7 +344,11 @@ public:
                 const std::uint32_t from = d == 0 ? index_.at(l.a) : index_.at(l.b);
                 const std::uint32_t to = d == 0 ? index_.at(l.b) : index_.at(l.a);
                 const std::string name = servers_[from].name + "->" + servers_[to].name;
-                servers_[from].dir_to[servers_[to].name] = static_cast<std::uint32_t>(dirs_.size());
+                auto& f = servers_[from];
+                const auto at = std::lower_bound(f.neighbours.begin(), f.neighbours.end(), servers_[to].name);
+                f.dir_to.resize(f.neighbours.size(), none);
+                f.dir_to[static_cast<std::size_t>(at - f.neighbours.begin())] = static_cast<std::uint32_t>(dirs_.size());
+                assert(dirs_.size() == 2 * li + d);  // link l's directions are 2l and 2l+1
                 dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name});
             }
         }
@@ -243,7 +358,10 @@ public:
             push(s.faults[i].at, ev_fault, static_cast<std::uint32_t>(i));
         for (std::size_t g = 0; g < s.generators.size(); ++g) {
             const auto& spec = s.generators[g];
-            generator_state gs{rng::derive(seed, "generator:" + std::to_string(g)), {}, {}};
+            generator_state gs{rng::derive(seed, "generator:" + std::to_string(g)), {}, {}, {}};
+            char tail[64];
+            std::snprintf(tail, sizeof tail, " %.3f %d", spec.radius_km, spec.limit);
+            gs.whatsat_tail = tail;
             for (std::uint32_t c = 0; c < spec.clients; ++c) {
                 // Start somewhere in a square of side area_km around the centre.
                 const double dy = (gs.r.uniform01() - 0.5) * spec.area_km;
@@ -272,11 +390,15 @@ public:
                 break;
             }
             const event e = queue_.top();
-            queue_.pop();
             ++r_.events;
             sample_until(e.t);
             now_ = e.t;
-            dispatch(e);
+            if (e.kind() == ev_fifo) {
+                on_fifo(e.idx());  // takes the event off the queue itself
+            } else {
+                queue_.pop();
+                dispatch(e);
+            }
             if (on_progress && (r_.events & 0xffff) == 0) on_progress(now_);
         }
         r_.end = now_;
@@ -305,11 +427,12 @@ private:
             case ev_gen: on_generate(e.idx()); break;
             case ev_process: on_process(e.idx(), e.aux()); break;
             case ev_timer: on_timer(e.idx(), e.aux()); break;
+            case ev_fifo: assert(false && "run() calls on_fifo"); break;
         }
     }
 
     // ---- inputs, through the server's serial queue when it has a processing delay ----
-    void deliver_input(std::uint32_t s, input in) {
+    void deliver_input(std::uint32_t s, input&& in) {
         auto& st = servers_[s];
         if (!st.processing) {
             handle(s, in);
@@ -344,11 +467,19 @@ private:
         const nanos node_now = s_.start_time + now_ + st.clock_offset;
         const auto version = n.records().version();
         switch (in.k) {
-            case input::peer: n.peer_line(servers_[in.from].name, in.text, node_now); break;
+            case input::peer:
+                // A FLOOD or REPAIR comes with its record, as the sender's send effect carried
+                // it: the node takes it without parsing the line, and every store that holds
+                // it shares the one copy.
+                if (in.carried)
+                    n.peer_record(servers_[in.from].name, in.carried, in.repair, node_now);
+                else
+                    n.peer_line(servers_[in.from].name, in.text, node_now);
+                break;
             case input::client: n.client_line(in.conn, in.text, node_now); break;
             case input::places: n.places_done(in.request, {true, in.text, {}}, node_now); break;
         }
-        if (n.records().version() != version) on_applied(s, in.k == input::client);
+        if (n.records().version() != version) on_applied(s, in);
         perform(s);
     }
 
@@ -358,7 +489,8 @@ private:
             if (auto* rep = std::get_if<core::reply_effect>(&e)) {
                 on_reply(s, *rep);
             } else if (auto* sd = std::get_if<core::send_effect>(&e)) {
-                send(s, sd->peer, std::move(sd->line));
+                const std::uint32_t u = sd->carried && sd->carried.get() == applied_record_ ? applied_update_ : none;
+                send(s, sd->peer, std::move(sd->line), std::move(sd->carried), u);
             } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
                 std::uint32_t idx;
                 if (!free_places_.empty()) {
@@ -375,6 +507,7 @@ private:
             }
             // log effects: the real host writes them; the simulator records effects it can see.
         }
+        applied_record_ = nullptr;  // the next record at this address may be another's
     }
 
     // ---- timers ----
@@ -402,8 +535,22 @@ private:
     }
 
     // ---- the network ----
-    void send(std::uint32_t s, const std::string& peer, std::string line) {
-        const std::uint32_t d = servers_[s].dir_to.at(peer);
+    // The directed link from s to its neighbour `peer` (the node sends only to neighbours).
+    std::uint32_t dir_to(std::uint32_t s, std::string_view peer) {
+        auto& st = servers_[s];
+        // A flood goes to the neighbours in order: the one after the last is the first guess.
+        std::size_t i = st.next_send < st.neighbours.size() ? st.next_send : 0;
+        if (st.neighbours[i] != peer) {
+            const auto at = std::lower_bound(st.neighbours.begin(), st.neighbours.end(), peer);
+            assert(at != st.neighbours.end() && *at == peer);
+            i = static_cast<std::size_t>(at - st.neighbours.begin());
+        }
+        st.next_send = i + 1;
+        return st.dir_to[i];
+    }
+
+    void send(std::uint32_t s, const std::string& peer, std::string line, core::record_ptr carried, std::uint32_t update) {
+        const std::uint32_t d = dir_to(s, peer);
         auto& dir = dirs_[d];
         auto& link = links_[dir.link];
         const kind_index kind = message_kind(line);
@@ -412,50 +559,101 @@ private:
         by_kind_[kind].bytes += line.size();
         by_dir_[d].bytes += line.size();
         trace_message("send", d, kind, nullptr);
+        // A FLOOD or REPAIR travels as the record it carries: the line is freed now, while it
+        // is in cache, rather than read and freed when it arrives.
+        assert(!carried || line == (kind == kind_repair ? carried->r.repair_line() : carried->r.flood_line()) + "\n");
+        if (carried) std::string().swap(line);
         if (!link.connected) return drop(d, kind, drop_link_down);
         if (dir.blackhole) return drop(d, kind, drop_partition);
         if (dir.r.chance(link.params.loss)) return drop(d, kind, drop_loss);
         const bool twice = dir.r.chance(link.params.duplicate);
-        schedule(d, line);
         if (twice) {
+            schedule(d, kind, line, carried, update);
             ++by_kind_[kind].duplicated;
             ++by_dir_[d].duplicated;
             trace_message("duplicate", d, kind, nullptr);
-            schedule(d, std::move(line));
         }
+        schedule(d, kind, std::move(line), std::move(carried), update);
     }
 
-    void schedule(std::uint32_t d, std::string line) {
+    void schedule(std::uint32_t d, kind_index kind, std::string line, core::record_ptr carried, std::uint32_t update) {
+        std::unique_ptr<std::string> text;
+        if (!carried) text = std::make_unique<std::string>(std::move(line));
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
         if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
         dir.last_delivery = std::max(dir.last_delivery, at);
+        if (link.params.fifo && at <= horizon) {
+            if (dir.fifo == none) dir.fifo = new_fifo(d);
+            auto& q = fifos_[dir.fifo];
+            const bool first = q.empty();
+            q.push_back({at, seq_, {d, kind, link.epoch, std::move(text), std::move(carried), update}});
+            if (first) queue_.push(event{at, seq_, ev_fifo | (std::uint64_t{dir.fifo} << 3)});
+            ++seq_;
+            return;
+        }
         std::uint32_t slot;
         if (!free_msgs_.empty()) {
             slot = free_msgs_.back();
             free_msgs_.pop_back();
-            msgs_[slot] = {d, link.epoch, std::move(line)};
+            msgs_[slot] = {d, kind, link.epoch, std::move(text), std::move(carried), update};
         } else {
             slot = static_cast<std::uint32_t>(msgs_.size());
-            msgs_.push_back({d, link.epoch, std::move(line)});
+            msgs_.push_back({d, kind, link.epoch, std::move(text), std::move(carried), update});
         }
         push(at, ev_deliver, slot);
+    }
+
+    std::uint32_t new_fifo(std::uint32_t d) {
+        std::uint32_t q;
+        if (!free_fifos_.empty()) {
+            q = free_fifos_.back();
+            free_fifos_.pop_back();
+        } else {
+            q = static_cast<std::uint32_t>(fifos_.size());
+            fifos_.emplace_back();
+        }
+        fifos_[q].dir = d;
+        return q;
+    }
+
+    // The first message of FIFO queue q is due (its event is first in the event queue): the
+    // next message, if any, takes that event's place.
+    void on_fifo(std::uint32_t q) {
+        auto& f = fifos_[q];
+        message m = std::move(f.front().m);
+        f.pop_front();
+        if (!f.empty()) {
+            queue_.replace_top(event{f.front().t, f.front().seq, ev_fifo | (std::uint64_t{q} << 3)});
+        } else {
+            queue_.pop();
+            if (dirs_[f.dir].fifo != q) free_fifos_.push_back(q);  // left behind by a break, now drained
+        }
+        deliver(m);
     }
 
     void on_deliver(std::uint32_t slot) {
         message m = std::move(msgs_[slot]);
         free_msgs_.push_back(slot);
+        deliver(m);
+    }
+
+    void deliver(message& m) {
         const auto& dir = dirs_[m.dir];
         const auto& link = links_[dir.link];
-        const kind_index kind = message_kind(m.line);
+        const kind_index kind = m.kind;
         // A connection that broke while the message was in flight lost it.
         if (link.epoch != m.epoch || !link.connected) return drop(m.dir, kind, drop_in_flight);
         ++by_kind_[kind].delivered;
         ++by_dir_[m.dir].delivered;
         trace_message("deliver", m.dir, kind, nullptr);
-        m.line.pop_back();  // the '\n'
-        deliver_input(dir.to, input{input::peer, dir.from, 0, 0, std::move(m.line)});
+        std::string line;
+        if (m.line) {
+            line = std::move(*m.line);
+            line.pop_back();  // the '\n'
+        }
+        deliver_input(dir.to, input{input::peer, dir.from, 0, 0, std::move(line), std::move(m.carried), kind == kind_repair, m.update});
     }
 
     void drop(std::uint32_t d, kind_index kind, reason_index reason) {
@@ -467,7 +665,7 @@ private:
 
     void trace_message(const char* what, std::uint32_t d, kind_index kind, const char* reason) {
         if (!s_.timeline_messages) return;
-        json_line j(now_, what);
+        json_line j(scratch_, now_, what);
         j.str("from", servers_[dirs_[d].from].name).str("to", servers_[dirs_[d].to].name).str("kind", kind_names[kind]);
         if (reason) j.str("reason", reason);
         timeline(j.done());
@@ -487,8 +685,12 @@ private:
         if (!now_connected) {
             // A new connection: what was in flight is lost and holds nothing up.
             ++link.epoch;
-            for (auto& d : dirs_)
-                if (d.link == l) d.last_delivery = 0;
+            for (std::uint32_t d = 2 * l; d < 2 * l + 2; ++d) {  // a link's two directions
+                auto& dir = dirs_[d];
+                dir.last_delivery = 0;
+                if (dir.fifo != none && fifos_[dir.fifo].empty()) free_fifos_.push_back(dir.fifo);
+                dir.fifo = none;
+            }
         }
         for (auto [x, y] : {std::pair{link.a, link.b}, std::pair{link.b, link.a}}) {
             auto& st = servers_[x];
@@ -623,21 +825,21 @@ private:
     }
 
     void client_request(std::uint32_t s, core::conn_id conn, std::string line) {
-        const auto sp = line.find(' ');
-        const std::string first = line.substr(0, sp);
-        ++r_.client_requests[first == "IAMAT" || first == "WHATSAT" ? first : "other"];
+        const std::string_view first = std::string_view(line).substr(0, line.find(' '));
+        ++requests_[first == "IAMAT" ? 0 : first == "WHATSAT" ? 1 : 2];
         if (!servers_[s].up) {
             ++r_.client_failures;
-            timeline(json_line(now_, "fail").str("server", servers_[s].name).str("line", line).done());
+            timeline(json_line(scratch_, now_, "fail").str("server", servers_[s].name).str("line", line).done());
             return;
         }
-        timeline(json_line(now_, "request").str("server", servers_[s].name).num("conn", conn).str("line", line).done());
+        timeline(json_line(scratch_, now_, "request").str("server", servers_[s].name).num("conn", conn).str("line", line).done());
         deliver_input(s, input{input::client, 0, conn, 0, std::move(line)});
     }
 
     void on_reply(std::uint32_t s, const core::reply_effect& rep) {
         if (rep.text.starts_with("? ")) ++r_.client_refusals;
-        timeline(json_line(now_, "reply").str("server", servers_[s].name).num("conn", rep.conn).str("reply", rep.text).done());
+        timeline(json_line(scratch_, now_, "reply").str("server", servers_[s].name).num("conn", rep.conn).str("reply", rep.text).done());
+        if (conn_line_.empty()) return;  // no timed line (generators' connections are not kept)
         const auto it = conn_line_.find(rep.conn);
         if (it != conn_line_.end() && !line_replies_[it->second]) line_replies_[it->second] = rep.text;
     }
@@ -657,18 +859,27 @@ private:
         const auto c = static_cast<std::uint32_t>(gs.r.below(spec.clients));
         const auto s = gs.targets[gs.r.below(gs.targets.size())];
         const bool whatsat = gs.r.chance(spec.whatsat_fraction);
-        const std::string client = "g" + std::to_string(g) + "-c" + std::to_string(c);
-        char buf[160];
+        // "WHATSAT g<g>-c<c> <radius> <limit>" or "IAMAT g<g>-c<c> <lat><lon> <time>", as
+        // snprintf's "%.3f %d" and "%+.6f%+.6f" would write them.
+        std::string line(whatsat ? "WHATSAT g" : "IAMAT g");
+        char buf[700];  // a fixed-notation double has at most 309 digits before the point
+        char* const end = buf + sizeof buf;
+        line.append(buf, std::to_chars(buf, end, g).ptr);
+        line += "-c";
+        line.append(buf, std::to_chars(buf, end, c).ptr);
         if (whatsat) {
-            std::snprintf(buf, sizeof buf, "WHATSAT %s %.3f %d", client.c_str(), spec.radius_km, spec.limit);
+            line += gs.whatsat_tail;
         } else {
             const double angle = 2 * M_PI * gs.r.uniform01();
-            auto& p = gs.pos[c];
-            p = moved(p.first, p.second, spec.move_km * std::cos(angle), spec.move_km * std::sin(angle));
-            std::snprintf(buf, sizeof buf, "IAMAT %s %+.6f%+.6f %s", client.c_str(), p.first,
-                          p.second, format_time(s_.start_time + now_).c_str());
+            auto& at = gs.pos[c];
+            at = moved(at.first, at.second, spec.move_km * std::cos(angle), spec.move_km * std::sin(angle));
+            line += ' ';
+            line.append(buf, write_degrees(buf, end, at.first));
+            line.append(buf, write_degrees(buf, end, at.second));
+            line += ' ';
+            line.append(buf, write_time(buf, s_.start_time + now_));
         }
-        client_request(s, next_conn_++, buf);
+        client_request(s, next_conn_++, std::move(line));
         const nanos next = now_ + std::max<nanos>(1, gap(spec, gs.r));
         if (next <= spec.to) push(next, ev_gen, g);
     }
@@ -703,27 +914,43 @@ private:
         return h;
     }
 
-    void on_applied(std::uint32_t s, bool from_client) {
-        const core::record* rec = servers_[s].node->records().last_changed();
-        std::string key = rec->at_line();
-        const std::uint32_t c = client_index(rec->client);
-        auto it = update_ids_.find(key);
-        bool issued = false;
-        if (it == update_ids_.end()) {
+    // The update whose record `p` server s just stored, by the record's content; none when it
+    // is not one we saw issued.
+    std::uint32_t update_of(std::uint32_t s, const core::record_ptr& p, bool from_client, bool& issued) {
+        const std::uint32_t c = client_index(p->r.client);
+        const std::uint64_t key = (std::uint64_t{c} << 32) ^ static_cast<std::uint64_t>(p->r.time);
+        std::uint32_t u = none;
+        for (auto [it, end] = updates_by_time_.equal_range(key); it != end && u == none; ++it)
+            if (records_[it->second]->r == p->r) u = it->second;
+        if (u == none) {
             // Only an IAMAT at its origin creates an update; anything else is a record we did not see issued.
-            if (!from_client) return;
-            const auto id = static_cast<std::uint32_t>(r_.updates.size());
-            r_.updates.push_back({rec->client, s, now_});
-            records_.push_back(*rec);
-            it = update_ids_.emplace(std::move(key), id).first;
+            if (!from_client) return none;
+            u = static_cast<std::uint32_t>(r_.updates.size());
+            r_.updates.push_back({p->r.client, s, now_});
+            records_.push_back(p);
+            update_client_.push_back(c);
+            updates_by_time_.emplace(key, u);
             issued = true;
-            timeline(json_line(now_, "issue").num("update", id).str("client", rec->client).str("origin", servers_[s].name).done());
+            timeline(json_line(scratch_, now_, "issue").num("update", u).str("client", p->r.client).str("origin", servers_[s].name).done());
         }
-        const std::uint32_t u = it->second;
+        return u;
+    }
+
+    void on_applied(std::uint32_t s, const input& in) {
+        // A FLOOD or REPAIR that changed the store stored the record it carried, and the update
+        // of that record came with it when the sender knew it: no lookup for most applications.
+        const core::record_ptr& p = servers_[s].node->records().last_changed_shared();
+        bool issued = false;
+        const std::uint32_t u = in.update != none && p == in.carried ? in.update : update_of(s, p, in.k == input::client, issued);
+        if (u == none) return;
+        // The floods this change sends carry the record: their messages carry the update too.
+        applied_record_ = p.get();
+        applied_update_ = u;
+        const std::uint32_t c = update_client_[u];
         auto& h = held(s);
         const bool was_fresh = h[c] != none && h[c] == latest_[c];
         h[c] = u;
-        if (issued && (latest_[c] == none || core::compare(records_[u], records_[latest_[c]]) > 0)) {
+        if (issued && (latest_[c] == none || core::compare(records_[u]->r, records_[latest_[c]]->r) > 0)) {
             total_holders_ -= holders_[c];
             if (latest_[c] == none) ++clients_with_updates_;
             latest_[c] = u;
@@ -738,7 +965,7 @@ private:
         }
         r_.applied.push_back({u, s, now_});
         if (s_.timeline_messages)
-            timeline(json_line(now_, "apply").num("update", u).str("server", servers_[s].name).done());
+            timeline(json_line(scratch_, now_, "apply").num("update", u).str("server", servers_[s].name).done());
         note_staleness();
     }
 
@@ -754,7 +981,7 @@ private:
                 const auto& h = servers_[s].held;
                 if (c >= h.size() || h[c] == none) continue;
                 latest_survives = h[c] == latest_[c];
-                if (best == none || core::compare(records_[h[c]], records_[best]) > 0) best = h[c];
+                if (best == none || core::compare(records_[h[c]]->r, records_[best]->r) > 0) best = h[c];
             }
             if (latest_survives) continue;
             total_holders_ -= holders_[c];
@@ -797,6 +1024,7 @@ private:
     }
 
     void sample_until(nanos t) {
+        if (t < next_sample_) return;
         const nanos period = ms_ns(s_.sample_ms);
         while (next_sample_ <= t && samples_ < samples_max) {
             emit_sample(next_sample_);
@@ -806,7 +1034,7 @@ private:
 
     void emit_sample(nanos t) {
         ++samples_;
-        timeline(json_line(t, "stale").num("stale", stale()).num("live_servers", live_).done());
+        timeline(json_line(scratch_, t, "stale").num("stale", stale()).num("live_servers", live_).done());
     }
 
     void timeline(std::string line) {
@@ -829,9 +1057,9 @@ private:
             if (by_dir_[d].sent) r_.messages_by_link[dirs_[d].name] = by_dir_[d];
         for (std::uint32_t x = 0; x < reasons; ++x)
             if (drops_[x]) r_.drops_by_reason[reason_names[x]] = drops_[x];
-        std::sort(r_.applied.begin(), r_.applied.end(), [](const update_row& a, const update_row& b) {
-            return std::tie(a.update, a.applied, a.server) < std::tie(b.update, b.applied, b.server);
-        });
+        const char* const request_names[] = {"IAMAT", "WHATSAT", "other"};
+        for (std::uint32_t x = 0; x < 3; ++x)
+            if (requests_[x]) r_.client_requests[request_names[x]] = requests_[x];
         // Converged: every live server holds the same store.
         const core::store* first = nullptr;
         r_.converged = true;
@@ -842,9 +1070,35 @@ private:
             else if (!(*first == st.node->records()))
                 r_.converged = false;
         }
+        // The stores are done with: give their memory back before the rows are sorted (a big
+        // run's peak would otherwise hold both).
+        for (auto& st : servers_) st.node.reset();
+        sort_applied();
         r_.stale_final = stale();
         if (!r_.converged) r_.converged_at.reset();
         evaluate();
+    }
+
+    // Sorts the rows by (update, applied, server). They were recorded in time order, so a stable
+    // counting sort by update leaves only rows of one update at one time to order by server
+    // (a big run has millions of rows; a comparison sort of them took a second).
+    void sort_applied() {
+        auto& rows = r_.applied;
+        assert(std::is_sorted(rows.begin(), rows.end(), [](const update_row& a, const update_row& b) { return a.applied < b.applied; }));
+        std::vector<std::size_t> start(r_.updates.size() + 1, 0);
+        for (const auto& a : rows) ++start[a.update + 1];
+        for (std::size_t u = 1; u < start.size(); ++u) start[u] += start[u - 1];
+        std::vector<update_row> sorted(rows.size());
+        for (const auto& a : rows) sorted[start[a.update]++] = a;
+        for (std::size_t i = 0; i < sorted.size();) {
+            std::size_t j = i + 1;
+            while (j < sorted.size() && sorted[j].update == sorted[i].update && sorted[j].applied == sorted[i].applied) ++j;
+            if (j - i > 1)
+                std::sort(sorted.begin() + static_cast<std::ptrdiff_t>(i), sorted.begin() + static_cast<std::ptrdiff_t>(j),
+                          [](const update_row& a, const update_row& b) { return a.server < b.server; });
+            i = j;
+        }
+        rows = std::move(sorted);
     }
 
     void expect(std::string name, bool ok, std::string detail) {
@@ -927,46 +1181,64 @@ private:
     std::vector<link_state> links_;
     std::vector<dir_state> dirs_;
     std::vector<generator_state> gens_;
-    std::priority_queue<event, std::vector<event>, std::greater<>> queue_;
+    event_queue<event> queue_;
     std::uint64_t seq_ = 0;
     nanos now_ = 0;
     message_counts by_kind_[kinds];
     std::vector<message_counts> by_dir_;
     std::uint64_t drops_[reasons] = {};
+    std::uint64_t requests_[3] = {};  // IAMAT, WHATSAT, other
     std::uint64_t beyond_horizon_ = 0;
-    std::vector<message> msgs_;
+    std::vector<message> msgs_;  // in flight on a link that is not FIFO
     std::vector<std::uint32_t> free_msgs_;
+    std::vector<fifo_queue> fifos_;
+    std::vector<std::uint32_t> free_fifos_;
     std::vector<places_query> places_q_;
     std::vector<std::uint32_t> free_places_;
     std::vector<core::effect> effects_;
     core::conn_id next_conn_ = 1;
     std::unordered_map<core::conn_id, std::size_t> conn_line_;
     std::vector<std::optional<std::string>> line_replies_;
-    // Recording. update_ids_ is looked up, never iterated, so its order cannot reach output.
-    std::unordered_map<std::string, std::uint32_t> update_ids_;
-    std::vector<core::record> records_;
+    // Recording. The hash tables are looked up, never iterated, so their order cannot reach output.
+    // Updates by (client index, client time), to find an update by its record's content.
+    std::unordered_multimap<std::uint64_t, std::uint32_t> updates_by_time_;
+    std::vector<core::record_ptr> records_;       // by update
+    std::vector<std::uint32_t> update_client_;    // by update: the client index
+    // The record the input being handled stored, and its update (on_applied sets them, perform
+    // gives the update to the messages that carry that record, and clears them).
+    const core::stored_record* applied_record_ = nullptr;
+    std::uint32_t applied_update_ = none;
     std::unordered_map<std::string, std::uint32_t> clients_;
     std::vector<std::uint32_t> latest_, holders_;
     std::uint64_t total_holders_ = 0, clients_with_updates_ = 0;
     std::uint32_t live_ = static_cast<std::uint32_t>(s_.servers.size());
     nanos next_sample_ = 0;
     std::uint64_t samples_ = 0;
+    std::vector<char> scratch_;  // json_line's buffer
     run_result r_;
 };
 
 }  // namespace
 
-std::string format_ms(core::nanos ns) {
-    char buf[48];
+namespace {
+
+char* write_ms(char* buf, core::nanos ns) {
     char* p = buf;
     const bool neg = ns < 0;
     const auto mag = neg ? 0 - static_cast<std::uint64_t>(ns) : static_cast<std::uint64_t>(ns);
     if (neg) *p++ = '-';
-    p = std::to_chars(p, buf + sizeof buf, mag / 1'000'000).ptr;
+    p = std::to_chars(p, buf + 24, mag / 1'000'000).ptr;
     *p++ = '.';
     std::uint64_t frac = mag % 1'000'000;
     for (int i = 5; i >= 0; --i, frac /= 10) p[i] = static_cast<char>('0' + frac % 10);
-    return std::string(buf, p + 6);
+    return p + 6;
+}
+
+}  // namespace
+
+std::string format_ms(core::nanos ns) {
+    char buf[32];
+    return std::string(buf, write_ms(buf, ns));
 }
 
 run_result run(const scenario& s, std::optional<std::uint64_t> seed, const places_fn& places,
