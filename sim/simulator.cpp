@@ -215,6 +215,7 @@ struct server_state {
     std::vector<std::string> neighbours;  // sorted
     std::optional<core::node> node;
     bool up = true;
+    bool lost_state = false;  // a crash emptied its store (once is enough)
     std::uint64_t incarnation = 0;
     nanos clock_offset = 0;
     std::optional<distribution> processing;
@@ -312,6 +313,45 @@ struct generator_state {
     std::vector<std::pair<double, double>> pos;
     std::vector<std::uint32_t> targets;
     std::string whatsat_tail;  // " <radius> <limit>", the same for every WHATSAT
+};
+
+// Client ids to indexes 0, 1, 2, … in the order they are first added. Open addressing on the
+// hash the store computed for the record already (stored_record::key): a lookup hashes nothing
+// and reads one slot, then compares one name. Looked up, never iterated.
+class client_table {
+public:
+    std::uint32_t find_or_add(std::string_view client, std::uint64_t key, bool& fresh) {
+        if ((names_.size() + 1) * 2 > slots_.size()) grow();
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = key & mask;
+        for (; slots_[i].index != none; i = (i + 1) & mask)
+            if (slots_[i].key == key && names_[slots_[i].index] == client) return slots_[i].index;
+        fresh = true;
+        slots_[i] = {key, static_cast<std::uint32_t>(names_.size())};
+        names_.emplace_back(client);
+        return slots_[i].index;
+    }
+
+private:
+    struct slot {
+        std::uint64_t key = 0;
+        std::uint32_t index = none;
+    };
+
+    void grow() {
+        std::vector<slot> old(slots_.empty() ? 64 : slots_.size() * 2);
+        old.swap(slots_);
+        const std::size_t mask = slots_.size() - 1;
+        for (const auto& o : old) {
+            if (o.index == none) continue;
+            std::size_t i = o.key & mask;
+            while (slots_[i].index != none) i = (i + 1) & mask;
+            slots_[i] = o;
+        }
+    }
+
+    std::vector<slot> slots_;
+    std::vector<std::string> names_;  // by index
 };
 
 class simulation {
@@ -792,6 +832,7 @@ private:
         st.busy = false;
         for (auto& [id, gen] : st.timer_gen) ++gen;
         if (lose_state) {
+            st.lost_state = true;
             st.node.reset();
             std::fill(st.held.begin(), st.held.end(), none);
             forget_lost_updates();
@@ -899,13 +940,15 @@ private:
     }
 
     // ---- recording: updates, applications, staleness ----
-    std::uint32_t client_index(const std::string& client) {
-        const auto [it, fresh] = clients_.try_emplace(client, static_cast<std::uint32_t>(latest_.size()));
+    // The index of the client of stored record r, numbered as first seen.
+    std::uint32_t client_index(const core::stored_record& r) {
+        bool fresh = false;
+        const std::uint32_t c = clients_.find_or_add(r.r.client, r.key, fresh);
         if (fresh) {
             latest_.push_back(none);
             holders_.push_back(0);
         }
-        return it->second;
+        return c;
     }
 
     std::vector<std::uint32_t>& held(std::uint32_t s) {
@@ -917,23 +960,39 @@ private:
     // The update whose record `p` server s just stored, by the record's content; none when it
     // is not one we saw issued.
     std::uint32_t update_of(std::uint32_t s, const core::record_ptr& p, bool from_client, bool& issued) {
-        const std::uint32_t c = client_index(p->r.client);
-        const std::uint64_t key = (std::uint64_t{c} << 32) ^ static_cast<std::uint64_t>(p->r.time);
-        std::uint32_t u = none;
-        for (auto [it, end] = updates_by_time_.equal_range(key); it != end && u == none; ++it)
-            if (records_[it->second]->r == p->r) u = it->second;
-        if (u == none) {
+        const std::uint32_t c = client_index(*p);
+        // A record an IAMAT stored is newer than any the server stored before for the client, so
+        // unless the server lost its store it is no update seen before: no search.
+        if (!from_client || servers_[s].lost_state) {
+            if (const std::uint32_t u = find_update(c, p->r); u != none) return u;
             // Only an IAMAT at its origin creates an update; anything else is a record we did not see issued.
             if (!from_client) return none;
-            u = static_cast<std::uint32_t>(r_.updates.size());
-            r_.updates.push_back({p->r.client, s, now_});
-            records_.push_back(p);
-            update_client_.push_back(c);
-            updates_by_time_.emplace(key, u);
-            issued = true;
-            timeline(json_line(scratch_, now_, "issue").num("update", u).str("client", p->r.client).str("origin", servers_[s].name).done());
         }
+        const auto u = static_cast<std::uint32_t>(r_.updates.size());
+        r_.updates.push_back({p->r.client, s, now_});
+        records_.push_back(p);
+        update_client_.push_back(c);
+        if (updates_indexed_) updates_by_time_.emplace(update_key(c, p->r.time), u);
+        issued = true;
+        timeline(json_line(scratch_, now_, "issue").num("update", u).str("client", p->r.client).str("origin", servers_[s].name).done());
         return u;
+    }
+
+    static std::uint64_t update_key(std::uint32_t c, nanos time) {
+        return (std::uint64_t{c} << 32) ^ static_cast<std::uint64_t>(time);
+    }
+
+    // The update of client c whose record equals r, or none. The index is built on the first
+    // search (a run without repair or lost stores never needs one).
+    std::uint32_t find_update(std::uint32_t c, const core::record& r) {
+        if (!updates_indexed_) {
+            for (std::uint32_t u = 0; u < records_.size(); ++u)
+                updates_by_time_.emplace(update_key(update_client_[u], records_[u]->r.time), u);
+            updates_indexed_ = true;
+        }
+        for (auto [it, end] = updates_by_time_.equal_range(update_key(c, r.time)); it != end; ++it)
+            if (records_[it->second]->r == r) return it->second;
+        return none;
     }
 
     void on_applied(std::uint32_t s, const input& in) {
@@ -1202,13 +1261,14 @@ private:
     // Recording. The hash tables are looked up, never iterated, so their order cannot reach output.
     // Updates by (client index, client time), to find an update by its record's content.
     std::unordered_multimap<std::uint64_t, std::uint32_t> updates_by_time_;
+    bool updates_indexed_ = false;
     std::vector<core::record_ptr> records_;       // by update
     std::vector<std::uint32_t> update_client_;    // by update: the client index
     // The record the input being handled stored, and its update (on_applied sets them, perform
     // gives the update to the messages that carry that record, and clears them).
     const core::stored_record* applied_record_ = nullptr;
     std::uint32_t applied_update_ = none;
-    std::unordered_map<std::string, std::uint32_t> clients_;
+    client_table clients_;
     std::vector<std::uint32_t> latest_, holders_;
     std::uint64_t total_holders_ = 0, clients_with_updates_ = 0;
     std::uint32_t live_ = static_cast<std::uint32_t>(s_.servers.size());
@@ -1254,15 +1314,21 @@ delay_summary delays(const run_result& r) {
     delay_summary out;
     out.pairs = d.size();
     if (d.empty()) return out;
-    std::sort(d.begin(), d.end());
+    // Nearest rank: the k-th smallest, found by selection rather than by sorting them all (a big
+    // run has millions of pairs). Each selection leaves the larger ones after it, so the next,
+    // higher rank looks only there.
+    auto begin = d.begin();
     auto rank = [&](double p) {
         const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(d.size())));
-        return static_cast<double>(d[std::clamp<std::size_t>(k, 1, d.size()) - 1]) / 1e6;
+        const auto at = d.begin() + static_cast<std::ptrdiff_t>(std::clamp<std::size_t>(k, 1, d.size()) - 1);
+        std::nth_element(begin, at, d.end());
+        begin = at;
+        return static_cast<double>(*at) / 1e6;
     };
     out.p50 = rank(0.50);
     out.p90 = rank(0.90);
     out.p99 = rank(0.99);
-    out.max = static_cast<double>(d.back()) / 1e6;
+    out.max = static_cast<double>(*std::max_element(begin, d.end())) / 1e6;
     return out;
 }
 
