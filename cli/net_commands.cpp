@@ -15,13 +15,14 @@ struct net_options {
     std::string name;
     std::string config;
     std::string log_dir = "logs";
+    std::size_t threads = 0;  // herd up: threads for the servers (0: one per core)
 };
 
 int run(const net_options& o, bool one) {
     try {
         const core::herd_config cfg = o.config.empty() ? core::seed_config() : net::load_config(o.config);
         return net::run_herd(cfg, one ? std::vector<std::string>{o.name} : std::vector<std::string>{},
-                             o.log_dir, std::cout);
+                             o.log_dir, std::cout, o.threads);
     } catch (const core::config_error& e) {
         std::cerr << e.what() << "\n";
         return 2;
@@ -45,6 +46,8 @@ void add_net_commands(CLI::App& app, int& exit_code) {
     auto u = std::make_shared<net_options>();
     auto* up = app.add_subcommand("up", "Run every server of the herd in one process until SIGINT or SIGTERM");
     add_common(up, *u);
+    up->add_option("--threads", u->threads, "Threads for the servers, each server on one of them (default: one per core, at most one per server)")
+        ->check(CLI::Range(1, 1024));
     up->callback([u, &exit_code] { exit_code = run(*u, false); });
 
     auto b = std::make_shared<std::pair<net_options, net::bench_options>>();
@@ -55,12 +58,14 @@ void add_net_commands(CLI::App& app, int& exit_code) {
     bench->add_option("--seconds", b->second.seconds, "How long to load the herd")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
     bench->add_option("--whatsat-fraction", b->second.whatsat_fraction, "Share of WHATSAT requests")->capture_default_str()->check(CLI::Range(0.0, 1.0));
     bench->add_option("--pipeline", b->second.pipeline, "Requests in flight per connection")->capture_default_str()->check(CLI::Range(1, 1000));
-    bench->add_flag("--start", *start, "Start the herd in this process first (each server on its own thread, no logs)");
+    bench->add_flag("--start", *start, "Start the herd in this process first, as herd up does but without logs; the load runs on a thread of its own");
+    bench->add_option("--threads", b->first.threads, "With --start: threads for the servers (default: one per core, at most one per server)")
+        ->check(CLI::Range(1, 1024));
     bench->callback([b, start, &exit_code] {
         try {
             const core::herd_config cfg = b->first.config.empty() ? core::seed_config() : net::load_config(b->first.config);
             std::optional<net::running_servers> herd;
-            if (*start) herd.emplace(cfg, std::vector<std::string>{}, std::filesystem::path());
+            if (*start) herd.emplace(cfg, std::vector<std::string>{}, std::filesystem::path(), b->first.threads);
             const auto r = net::run_bench(cfg, b->second);
             net::print_bench(r, b->second, std::cout);
             exit_code = 0;

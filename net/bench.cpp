@@ -12,11 +12,14 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <charconv>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <deque>
 #include <map>
 #include <ostream>
+#include <optional>
 #include <random>
 
 #include "core/protocol.hpp"
@@ -74,6 +77,18 @@ struct shared_state {
     std::vector<double> probe_ms;
 };
 
+// Appends `t` as a client time (seconds, '.', 9 digits).
+void append_client_time(std::string& out, core::nanos t) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, t / 1'000'000'000);
+    *r.ptr++ = '.';
+    long long ns = t % 1'000'000'000;
+    for (int i = 8; i >= 0; --i, ns /= 10) r.ptr[i] = static_cast<char>('0' + ns % 10);
+    out.append(buf, r.ptr + 9);
+}
+
+// One client connection in a closed loop: `pipeline` requests written at once, then their
+// replies read in order. Cheap on purpose: it shares the machine with the herd it measures.
 asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, shared_state& st) {
     tcp::socket socket(co_await asio::this_coro::executor);
     error_code ec;
@@ -85,64 +100,121 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, sha
     socket.set_option(tcp::no_delay(true));
     std::minstd_rand rnd(static_cast<std::uint32_t>(id + 1));
     std::uniform_real_distribution<double> coin(0, 1);
-    std::string in, out;
     const std::string client = "bench" + std::to_string(id);
+    const std::string iamat = "IAMAT " + client + " +34.068930-118.445127 ";
+    const std::string whatsat = "WHATSAT " + client + " 10 5\n";
+    std::string out;
+    std::string in(64 * 1024, '\0');
+    std::size_t have = 0;  // bytes of in that hold unread replies
+    std::vector<char> is_whatsat(static_cast<std::size_t>(o.pipeline));
     bool known = false;
     std::uint64_t k = 0;
     while (steady::now() < st.deadline) {
         out.clear();
-        std::vector<bool> whatsat;
-        for (int i = 0; i < o.pipeline; ++i) {
-            const bool w = known && coin(rnd) < o.whatsat_fraction;
-            whatsat.push_back(w);
-            if (w)
-                out += "WHATSAT " + client + " 10 5\n";
-            else
-                out += "IAMAT " + client + " +34.068930-118.445127 " + client_time(1'700'000'000'000'000'000 + static_cast<core::nanos>(++k)) + "\n";
+        for (auto& w : is_whatsat) {
+            w = known && coin(rnd) < o.whatsat_fraction;
+            if (w) {
+                out += whatsat;
+            } else {
+                out += iamat;
+                append_client_time(out, 1'700'000'000'000'000'000 + static_cast<core::nanos>(++k));
+                out += '\n';
+            }
             known = true;
         }
         const auto t0 = steady::now();
         co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
-        for (bool w : whatsat) {
-            const std::size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in), w ? "\n\n" : "\n",
-                                                                  asio::redirect_error(asio::use_awaitable, ec));
+        // The replies, in order: an AT line, or for a WHATSAT, up to its blank line.
+        std::size_t at = 0;
+        for (const char w : is_whatsat) {
+            for (;;) {
+                const std::string_view rest(in.data() + at, have - at);
+                const auto end = w ? rest.find("\n\n") : rest.find('\n');
+                if (end != std::string_view::npos) {
+                    if (!rest.starts_with("AT ")) ++st.errors;
+                    at += end + (w ? 2 : 1);
+                    st.latencies_ms.push_back(ms_between(t0, steady::now()));
+                    break;
+                }
+                // Keep the unfinished reply at the front, and read more.
+                std::memmove(in.data(), in.data() + at, have - at);
+                have -= at;
+                at = 0;
+                if (have == in.size()) in.resize(in.size() * 2);
+                const std::size_t n = co_await socket.async_read_some(asio::buffer(in.data() + have, in.size() - have),
+                                                                      asio::redirect_error(asio::use_awaitable, ec));
+                if (ec) break;
+                have += n;
+            }
             if (ec) break;
-            if (!in.starts_with("AT ")) ++st.errors;
-            in.erase(0, n);
-            st.latencies_ms.push_back(ms_between(t0, steady::now()));
         }
         if (ec) break;
+        std::memmove(in.data(), in.data() + at, have - at);
+        have -= at;
     }
     if (ec && steady::now() < st.deadline) ++st.errors;
 }
 
-// One request on a fresh connection; the reply's first line, or "" on an error.
-asio::awaitable<std::string> ask(tcp::endpoint ep, std::string line) {
-    tcp::socket socket(co_await asio::this_coro::executor);
-    error_code ec;
-    co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return std::string();
-    co_await asio::async_write(socket, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+// One connection that asks a line at a time, connecting (again) when it has none: the probe's
+// own connections are made once, so that the delay it measures is the herd's, not the cost of
+// connecting.
+struct asker {
+    tcp::endpoint ep;
+    std::optional<tcp::socket> socket;
     std::string in;
-    const std::size_t n = co_await asio::async_read_until(socket, asio::dynamic_buffer(in), '\n',
-                                                          asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return std::string();
-    co_return in.substr(0, n);
-}
 
-// Updates at `origin`, each watched for at `farthest` by polling WHATSAT until it shows.
+    // The reply's first line ("" on an error); a WHATSAT's answer is read to its blank line.
+    asio::awaitable<std::string> ask(std::string line) {
+        error_code ec;
+        if (!socket) {
+            socket.emplace(co_await asio::this_coro::executor);
+            co_await socket->async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                socket.reset();
+                co_return std::string();
+            }
+            socket->set_option(tcp::no_delay(true), ec);
+            in.clear();
+        }
+        co_await asio::async_write(*socket, asio::buffer(line), asio::redirect_error(asio::use_awaitable, ec));
+        std::size_t n = 0;
+        if (!ec)
+            n = co_await asio::async_read_until(*socket, asio::dynamic_buffer(in), '\n',
+                                                asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) {
+            socket.reset();
+            co_return std::string();
+        }
+        std::string first = in.substr(0, n);
+        in.erase(0, n);
+        if (line.starts_with("WHATSAT ") && first.starts_with("AT ")) {
+            n = co_await asio::async_read_until(*socket, asio::dynamic_buffer(in), "\n\n",
+                                                asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                socket.reset();
+                co_return std::string();
+            }
+            in.erase(0, n);
+        }
+        co_return first;
+    }
+};
+
+// Updates at `origin`, each watched for at `farthest` by asking WHATSAT there, one after the
+// other, until it shows: the delay is from the IAMAT's write to the reply that shows it.
 asio::awaitable<void> probe(tcp::endpoint origin_ep, std::string origin, tcp::endpoint far_ep,
                             shared_state& st) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    asker at_origin{origin_ep, {}, {}}, at_far{far_ep, {}, {}};
     for (int i = 0; steady::now() < st.deadline; ++i) {
         const std::string client = "probe" + std::to_string(i);
         const auto t0 = steady::now();
-        co_await ask(origin_ep, "IAMAT " + client + " +1+1 " + client_time(system_now()) + "\n");
+        co_await at_origin.ask("IAMAT " + client + " +1+1 " + client_time(system_now()) + "\n");
         // An update that has not arrived within a second was sent before the links were up
         // (or lost with a link): count it missing and take the next.
         for (;;) {
-            const std::string r = co_await ask(far_ep, "WHATSAT " + client + " 1 1\n");
+            const std::string r = co_await at_far.ask("WHATSAT " + client + " 1 1\n");
             if (r.starts_with("AT " + origin + " ")) {
                 st.probe_ms.push_back(ms_between(t0, steady::now()));
                 break;

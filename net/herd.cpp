@@ -1,6 +1,7 @@
 #include "net/herd.hpp"
 
 #include <boost/asio/signal_set.hpp>
+#include <algorithm>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -27,24 +28,26 @@ struct running_servers::impl {
 };
 
 running_servers::running_servers(const core::herd_config& cfg, const std::vector<std::string>& names,
-                                 const std::filesystem::path& log_dir)
+                                 const std::filesystem::path& log_dir, std::size_t threads_max)
     : impl_(std::make_unique<impl>()) {
     impl_->log_dir = log_dir;
     std::vector<std::string> which = names;
     if (which.empty())
         for (const auto& s : cfg.herd.servers) which.push_back(s.name);
-    for (const auto& name : which) {
-        impl_->ios.push_back(std::make_unique<boost::asio::io_context>(1));
-        impl_->servers.push_back(std::make_unique<server>(*impl_->ios.back(), cfg, name, log_dir));
-    }
+    // One io_context and thread per core (at most one per server); servers are assigned round
+    // robin. A server's handlers all run on its io_context's one thread, so they are serialised.
+    std::size_t threads = threads_max > 0 ? threads_max : std::thread::hardware_concurrency();
+    threads = std::clamp<std::size_t>(threads, 1, which.size());
+    for (std::size_t i = 0; i < threads; ++i) impl_->ios.push_back(std::make_unique<boost::asio::io_context>(1));
+    for (std::size_t i = 0; i < which.size(); ++i)
+        impl_->servers.push_back(std::make_unique<server>(*impl_->ios[i % threads], cfg, which[i], log_dir));
     // Bind everything first, so that a port in use is an error before anything runs.
     for (auto& s : impl_->servers) s->start();
     for (auto& io : impl_->ios) impl_->threads.emplace_back([&io = *io] { io.run(); });
 }
 
 running_servers::~running_servers() {
-    for (std::size_t i = 0; i < impl_->servers.size(); ++i)
-        boost::asio::post(*impl_->ios[i], [s = impl_->servers[i].get()] { s->stop(); });
+    for (auto& s : impl_->servers) boost::asio::post(s->io(), [s = s.get()] { s->stop(); });
     for (auto& t : impl_->threads) t.join();
 }
 
@@ -56,10 +59,10 @@ void running_servers::describe(std::ostream& out) const {
 }
 
 int run_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
-             const std::filesystem::path& log_dir, std::ostream& out) {
+             const std::filesystem::path& log_dir, std::ostream& out, std::size_t threads_max) {
     boost::asio::io_context main_io;
     boost::asio::signal_set signals(main_io, SIGINT, SIGTERM);  // before the threads start
-    running_servers servers(cfg, names, log_dir);
+    running_servers servers(cfg, names, log_dir, threads_max);
     servers.describe(out);
     signals.async_wait([](const boost::system::error_code&, int) {});
     main_io.run();  // returns once a signal arrived

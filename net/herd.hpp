@@ -1,6 +1,6 @@
 #pragma once
 // Running servers of a herd until SIGINT or SIGTERM: `herd serve` runs one, `herd up` all of
-// them in one process, each on its own port and its own thread, talking over real loopback
+// them in one process, each on its own port, on one thread per core, talking over real loopback
 // sockets.
 
 #include <filesystem>
@@ -16,14 +16,16 @@ namespace herd::net {
 // Reads a herd config file (a scenario file is one). Throws core::config_error.
 core::herd_config load_config(const std::string& path);
 
-// Servers of a herd running in this process, each on its own io_context and thread; they share
-// nothing but the process. The constructor binds every listener before any thread starts, and
-// throws core::config_error when a server cannot start (an unknown name, a port in use...).
-// The destructor stops them (listeners closed, logs flushed) and joins the threads.
+// Servers of a herd running in this process, on one io_context and thread per core (or
+// `threads_max` of them when it is not 0; at most one per server), the servers assigned to
+// them round robin; each server's handlers run on one thread. The constructor binds every
+// listener before any thread starts, and throws core::config_error when a server cannot start
+// (an unknown name, a port in use...). The destructor stops them (listeners closed, logs
+// flushed) and joins the threads.
 class running_servers {
 public:
     running_servers(const core::herd_config& cfg, const std::vector<std::string>& names,
-                    const std::filesystem::path& log_dir);
+                    const std::filesystem::path& log_dir, std::size_t threads_max = 0);
     ~running_servers();
     // "<name> listening on port <p>, log <file>" for each server.
     void describe(std::ostream& out) const;
@@ -34,8 +36,9 @@ private:
 };
 
 // Starts the servers `names` of `cfg` (every server when empty), logging to `log_dir`, and runs
-// them until SIGINT or SIGTERM; then closes the listeners, flushes the logs and returns 0.
+// them (on `threads_max` threads, 0: one per core) until SIGINT or SIGTERM; then closes
+// the listeners, flushes the logs and returns 0.
 int run_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
-             const std::filesystem::path& log_dir, std::ostream& out);
+             const std::filesystem::path& log_dir, std::ostream& out, std::size_t threads_max = 0);
 
 }  // namespace herd::net

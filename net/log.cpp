@@ -1,6 +1,7 @@
 #include "net/log.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <ctime>
@@ -8,20 +9,7 @@
 namespace herd::net {
 namespace {
 
-constexpr std::size_t buffer_max = 64 * 1024;
-
-void append_time(std::string& out) {
-    const auto now = std::chrono::system_clock::now();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
-    const std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    out.append(buf, n);
-    std::snprintf(buf, sizeof buf, ".%06lldZ", static_cast<long long>(us % 1'000'000));
-    out += buf;
-}
+constexpr std::size_t buffer_max = 1024 * 1024;
 
 }  // namespace
 
@@ -37,22 +25,69 @@ server_log::~server_log() {
     if (file_) std::fclose(file_);
 }
 
-void server_log::write(std::string_view kind, std::string_view text) {
-    if (!file_) return;
-    append_time(buffer_);
-    buffer_ += ' ';
+void server_log::begin(std::string_view kind) {
+    const auto now = std::chrono::system_clock::now();
+    const long long us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    const long long secs = us / 1'000'000;
+    if (secs != second_) {
+        // Formatted once a second.
+        const auto t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        second_bytes_ = std::strftime(second_text_, sizeof second_text_, "%Y-%m-%dT%H:%M:%S", &tm);
+        second_ = secs;
+    }
+    buffer_.append(second_text_, second_bytes_);
+    char frac[9] = {'.', '0', '0', '0', '0', '0', '0', 'Z', ' '};  // ".uuuuuuZ "
+    for (long long u = us % 1'000'000, i = 6; i >= 1; --i, u /= 10) frac[i] = static_cast<char>('0' + u % 10);
+    buffer_.append(frac, sizeof frac);
     buffer_ += kind;
     buffer_ += ' ';
-    for (char c : text) {
-        if (c == '\n')
-            buffer_ += "\\n";
-        else if (c == '\r')
-            buffer_ += "\\r";
-        else
-            buffer_ += c;
+}
+
+void server_log::append_escaped(std::string_view text) {
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c != '\n' && c != '\r') continue;
+        buffer_.append(text.data() + from, i - from);
+        buffer_ += c == '\n' ? "\\n" : "\\r";
+        from = i + 1;
     }
+    buffer_.append(text.data() + from, text.size() - from);
+}
+
+void server_log::end() {
     buffer_ += '\n';
     if (buffer_.size() > buffer_max) flush();
+}
+
+void server_log::write(std::string_view kind, std::string_view text) {
+    if (!file_) return;
+    begin(kind);
+    append_escaped(text);
+    end();
+}
+
+void server_log::write_conn(std::string_view kind, std::uint64_t conn, std::string_view text) {
+    if (!file_) return;
+    begin(kind);
+    char digits[24];
+    const auto r = std::to_chars(digits, digits + sizeof digits, conn);
+    buffer_ += "conn ";
+    buffer_.append(digits, r.ptr);
+    buffer_ += ' ';
+    append_escaped(text);
+    end();
+}
+
+void server_log::write_pair(std::string_view kind, std::string_view a, std::string_view b) {
+    if (!file_) return;
+    begin(kind);
+    append_escaped(a);
+    buffer_ += ' ';
+    append_escaped(b);
+    end();
 }
 
 void server_log::flush() {

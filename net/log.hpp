@@ -4,6 +4,7 @@
 // microseconds, a kind, and the text with '\n' written as "\n" (one event, one line). No secrets
 // reach it: the hosts log protocol lines and causes, never keys.
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -22,8 +23,13 @@ public:
     server_log(const server_log&) = delete;
     server_log& operator=(const server_log&) = delete;
 
-    // Buffers one line; written by flush() or when the buffer passes 64 KiB.
+    // Buffers one line; written by flush() or when the buffer passes 1 MiB. No system call and,
+    // once the buffer has grown, no allocation per line.
     void write(std::string_view kind, std::string_view text);
+    // The same as write(kind, "conn <conn> <text>") and write(kind, "<a> <b>"), without
+    // building the text first.
+    void write_conn(std::string_view kind, std::uint64_t conn, std::string_view text);
+    void write_pair(std::string_view kind, std::string_view a, std::string_view b);
     void flush();
     // Whether lines are written at all (callers skip building them when not).
     bool enabled() const { return file_ != nullptr; }
@@ -31,11 +37,19 @@ public:
 
 private:
     void fail(const char* what);
+    // Appends the time and the kind; escapes and appends text; ends the line.
+    void begin(std::string_view kind);
+    void append_escaped(std::string_view text);
+    void end();
 
     std::filesystem::path path_;
     std::FILE* file_ = nullptr;
     std::string buffer_;
     bool failed_ = false;
+    // The time formatted to the second ("2024-05-01T12:00:00"), for the second it names.
+    long long second_ = -1;
+    char second_text_[24] = {};
+    std::size_t second_bytes_ = 0;
 };
 
 }  // namespace herd::net

@@ -3,15 +3,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/read_until.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 
 #include "core/protocol.hpp"
@@ -63,8 +63,11 @@ std::atomic<bool> trust_notice_given{false};
 
 }  // namespace
 
-// One TCP connection: a client, or (once identified) the link to a neighbour. A reader and a
-// writer coroutine, as in Asio's chat server; replies are queued whole and written in order.
+// One TCP connection: a client, or (once identified) the link to a neighbour. A reader
+// coroutine takes what has arrived and hands every complete line in it to the server; what the
+// lines produce is queued whole, in order, and written by a chain of async_writes that starts
+// from a posted handler, so the replies and floods of every handler ready at that moment leave
+// in one write per connection.
 class connection : public std::enable_shared_from_this<connection> {
 public:
     connection(server& s, tcp::socket socket, core::conn_id id, bool peer_listener, std::string dialed)
@@ -73,9 +76,7 @@ public:
           dialed_(std::move(dialed)),
           srv_(s),
           socket_(std::move(socket)),
-          wake_(socket_.get_executor()),
           idle_(socket_.get_executor()) {
-        wake_.expires_at(asio::steady_timer::time_point::max());
         error_code ec;
         const auto ep = socket_.remote_endpoint(ec);
         remote_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -84,7 +85,6 @@ public:
     void start() {
         auto self = shared_from_this();
         asio::co_spawn(socket_.get_executor(), [self] { return self->reader(); }, asio::detached);
-        asio::co_spawn(socket_.get_executor(), [self] { return self->writer(); }, asio::detached);
         if (!dialed_.empty()) {
             send(peer_auth::format_hello({srv_.name_, my_nonce_, {}}));
             await_handshake();
@@ -108,7 +108,7 @@ public:
             return;
         }
         out_ += text;
-        wake_.cancel_one();
+        kick();
     }
 
     // Replies leave in the order of the lines that asked, though a WHATSAT's answer comes
@@ -123,7 +123,14 @@ public:
     }
     void fill(std::uint64_t slot, std::string_view text) {
         if (slot < first_slot_ || slot - first_slot_ >= slots_.size()) return;
-        slots_[slot - first_slot_] = std::string(text);
+        if (slot == first_slot_) {
+            // The usual case: no reply waits before this one.
+            send(text);
+            slots_.pop_front();
+            ++first_slot_;
+        } else {
+            slots_[slot - first_slot_] = std::string(text);
+        }
         while (!slots_.empty() && slots_.front()) {
             send(*slots_.front());
             slots_.pop_front();
@@ -131,10 +138,16 @@ public:
         }
     }
 
+    // Writes what is queued now, without waiting for the posted write (floods forwarded on a
+    // link: they must not wait behind every client of the loop).
+    void flush_now() {
+        if (!closed_ && !in_flight_ && !out_.empty()) write();
+    }
+
     // Stops reading; closes once everything queued is written.
     void finish() {
         closing_ = true;
-        wake_.cancel_one();
+        kick();
     }
 
     void abort() {
@@ -143,8 +156,8 @@ public:
         error_code ec;
         socket_.shutdown(tcp::socket::shutdown_both, ec);
         socket_.close(ec);
-        wake_.cancel();
         idle_.cancel();
+        kick();  // the writer ends (at once, or when the write in flight fails)
     }
 
     // A places lookup for this client started or ended: a client that half-closed is answered
@@ -223,28 +236,45 @@ private:
         });
     }
 
+    // Processes the complete lines of in_[begin, end); returns where the unfinished line begins,
+    // or npos when the connection stops reading (closing, closed, or a line over the limit).
+    std::size_t process(std::size_t begin, std::size_t end) {
+        const std::size_t line_max = core::line_bytes_max + 2;  // a line, "\r\n"
+        while (begin < end) {
+            const char* start = in_.data() + begin;
+            const auto* nl = static_cast<const char*>(std::memchr(start, '\n', std::min(end - begin, line_max)));
+            if (nl == nullptr) break;
+            const auto n = static_cast<std::size_t>(nl - start);
+            srv_.on_line(*this, std::string_view(start, n));
+            begin += n + 1;
+            if (closed_ || closing_) return std::string_view::npos;  // e.g. the peer port refused the line
+        }
+        if (end - begin >= line_max) {
+            // Over 64 KiB without a newline: answer with its first bytes, then close.
+            srv_.log_.write("overlong", "conn " + std::to_string(id_) + ": line over 64 KiB, closing");
+            send(core::format_refusal(std::string_view(in_).substr(begin, core::overlong_echo_bytes)));
+            finish();
+            return std::string_view::npos;
+        }
+        return begin;
+    }
+
     asio::awaitable<void> reader() {
+        // A read asks for 4 KiB, doubled each time a read fills it, up to 64 KiB: an idle
+        // connection holds little memory, a busy one reads in large pieces.
+        constexpr std::size_t read_bytes_max = 64 * 1024;
+        std::size_t read_bytes = 4 * 1024;
+        std::size_t end = 0;  // in_[0, end) holds an unfinished line
         for (;;) {
+            if (in_.size() < end + read_bytes) in_.resize(end + read_bytes);
             error_code ec;
-            const std::size_t n = co_await asio::async_read_until(
-                socket_, asio::dynamic_buffer(in_, core::line_bytes_max + 2), '\n',  // + "\r\n"
-                asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t n = co_await socket_.async_read_some(
+                asio::buffer(in_.data() + end, in_.size() - end), asio::redirect_error(asio::use_awaitable, ec));
+            if (n == in_.size() - end && read_bytes < read_bytes_max) read_bytes *= 2;
             if (closed_ || closing_) break;
-            if (ec == asio::error::not_found) {
-                // Over 64 KiB without a newline: answer with its first bytes, then close.
-                srv_.log_.write("overlong", "conn " + std::to_string(id_) + ": line over 64 KiB, closing");
-                send(core::format_refusal(std::string_view(in_).substr(0, core::overlong_echo_bytes)));
-                in_.clear();
-                finish();
-                break;
-            }
             if (ec) {
                 // EOF: a last line without '\n' is still a command, answered before the close.
-                if (ec == asio::error::eof && !in_.empty()) {
-                    const std::string last = std::move(in_);
-                    in_.clear();
-                    srv_.on_line(*this, last);
-                }
+                if (ec == asio::error::eof && end > 0) srv_.on_line(*this, std::string_view(in_.data(), end));
                 read_done_ = true;
                 if (!is_client())
                     abort();
@@ -252,45 +282,75 @@ private:
                     maybe_finish();
                 break;
             }
-            srv_.on_line(*this, std::string_view(in_.data(), n - 1));
-            if (closing_) break;  // e.g. the peer port refused the line
-            in_.erase(0, n);
+            // Every complete line that arrived, before the next read.
+            const std::size_t rest = process(0, end + n);
+            if (rest == std::string_view::npos) break;
+            end = end + n - rest;
+            if (rest > 0 && end > 0) std::memmove(in_.data(), in_.data() + rest, end);
             if (is_client() && !closed_) touch();
+            if (!peer_.empty()) srv_.flush_peer_links();
         }
+        in_ = std::string();
         ended();
     }
 
-    // Each coroutine calls this as it ends; the second one reports the close to the server.
+    // The reader and the writer each call this as they end; the second reports the close to the
+    // server.
     void ended() {
         if (--running_ == 0) srv_.on_closed(*this);
     }
 
-    asio::awaitable<void> writer() {
-        std::string batch;
-        while (!closed_) {
-            if (out_.empty()) {
-                if (closing_) break;
-                error_code ec;
-                co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                continue;
+    // Starts the writer unless it runs: posted, so that what the other handlers ready now queue
+    // leaves in the same write.
+    void kick() {
+        if (in_flight_ || write_posted_) return;
+        write_posted_ = true;
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            self->write_posted_ = false;
+            if (!self->in_flight_) self->write();
+        });
+    }
+
+    // Writes everything queued in one write, then what was queued meanwhile, until nothing is
+    // left (or the connection closes).
+    void write() {
+        if (closed_) return writer_ended();
+        if (out_.empty()) {
+            if (closing_) {
+                abort();
+                return writer_ended();
             }
-            // Everything queued goes in one write: replies are whole, and coalesced.
-            batch.clear();
-            batch.swap(out_);
-            error_code ec;
-            co_await asio::async_write(socket_, asio::buffer(batch), asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
+            return;
         }
-        abort();  // ends the reader too, if it is still waiting
+        batch_.clear();
+        batch_.swap(out_);
+        in_flight_ = true;
+        asio::async_write(socket_, asio::buffer(batch_), [self = shared_from_this()](error_code ec, std::size_t) {
+            self->in_flight_ = false;
+            if (ec) {
+                self->abort();  // ends the reader too, if it is still waiting
+                return self->writer_ended();
+            }
+            self->write();
+        });
+    }
+
+    void writer_ended() {
+        if (writer_ended_) return;
+        writer_ended_ = true;
+        batch_ = std::string();
+        abort();
         ended();
     }
 
     server& srv_;
     tcp::socket socket_;
-    asio::steady_timer wake_;
     asio::steady_timer idle_;
     std::string in_;
-    std::string out_;
+    std::string out_, batch_;
+    bool write_posted_ = false;  // kick() posted a write()
+    bool in_flight_ = false;     // an async_write is in flight
+    bool writer_ended_ = false;
     bool read_done_ = false;
     bool closing_ = false;
     bool closed_ = false;
@@ -529,7 +589,7 @@ void server::schedule_dial(const std::string& peer) {
 void server::on_line(connection& c, std::string_view line) {
     if (stopping_) return;
     if (!c.peer_.empty()) {
-        if (log_.enabled()) log_.write("peer-in", c.peer_ + " " + std::string(line));
+        log_.write_pair("peer-in", c.peer_, line);
         traffic_of(received_, line) += line.size() + 1;
         node_.peer_line(c.peer_, line, clock_());
         perform(std::nullopt);
@@ -552,13 +612,13 @@ void server::on_line(connection& c, std::string_view line) {
         }
         if (c.peer_listener_) {
             // The peer port carries herd traffic only.
-            log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+            log_.write_conn("in", c.id_, line);
             c.send(core::format_refusal(core::strip_cr(line)));
             c.finish();
             return;
         }
     }
-    if (log_.enabled()) log_.write("in", "conn " + std::to_string(c.id_) + " " + std::string(line));
+    log_.write_conn("in", c.id_, line);
     const std::uint64_t slot = c.open_slot();
     node_.client_line(c.id_, line, clock_());
     perform(c.id_, slot);
@@ -714,13 +774,13 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
     for (auto& e : effects_) {
         if (auto* r = std::get_if<core::reply_effect>(&e)) {
             const auto it = conns_.find(r->conn);
-            if (log_.enabled()) log_.write("out", "conn " + std::to_string(r->conn) + " " + r->text);
+            log_.write_conn("out", r->conn, r->text);
             // Every client reply answers the line (or the lookup) this input came from.
             if (it != conns_.end()) it->second->fill(slot, r->text);
         } else if (auto* s = std::get_if<core::send_effect>(&e)) {
             const auto it = peers_.find(s->peer);
             if (it != peers_.end() && it->second.conn) {
-                if (log_.enabled()) log_.write("peer-out", s->peer + " " + s->line);
+                log_.write_pair("peer-out", s->peer, s->line);
                 traffic_of(sent_, s->line) += s->line.size();
                 it->second.conn->send(s->line);
             } else {
@@ -838,6 +898,11 @@ void server::fit_repair_bursts() {
             ++out;
         }
     effects_.resize(out);
+}
+
+void server::flush_peer_links() {
+    for (auto& [peer, p] : peers_)
+        if (p.conn) p.conn->flush_now();
 }
 
 void server::drop_peer_links() {

@@ -67,6 +67,7 @@ public:
     void drop_peer_links();
 
     const std::string& name() const { return name_; }
+    boost::asio::io_context& io() { return io_; }
     std::uint16_t port() const;
     const core::node& node() const { return node_; }
     server_log& log() { return log_; }
@@ -99,6 +100,9 @@ private:
     // Called by connections.
     void on_line(connection& c, std::string_view line);
     void on_closed(connection& c);
+    // Writes what every peer link has queued now (after the lines of a read on a link: what
+    // they forward leaves at once).
+    void flush_peer_links();
     // The handshake (docs/net.md): a HERD-PEER line on an accepted connection, the answer to
     // our HERD-PEER on a dialed one, a HERD-AUTH line after our challenge.
     void on_hello(connection& c, std::string_view line);

@@ -262,6 +262,24 @@ int child_process::wait() {
     return -1;
 }
 
+bool listening(std::uint16_t port, std::chrono::milliseconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < until) {
+        if (line_client(port, std::chrono::milliseconds(200)).connected()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+}
+
+serve_processes::serve_processes(std::filesystem::path config, std::filesystem::path log_dir)
+    : config_(std::move(config)), log_dir_(std::move(log_dir)) {}
+
+bool serve_processes::start(const std::string& name, std::uint16_t port) {
+    procs_[name] = std::make_unique<child_process>(
+        std::vector<std::string>{"serve", name, "--config", config_.string(), "--log-dir", log_dir_.string()});
+    return listening(port, std::chrono::milliseconds(2000));
+}
+
 std::filesystem::path temp_folder(const std::string& prefix) {
     std::random_device rd;  // names only; nothing deterministic depends on it
     for (;;) {

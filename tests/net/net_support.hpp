@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -122,6 +123,26 @@ public:
 
 private:
     pid_t pid_ = -1;
+};
+
+// Waits until `port` on 127.0.0.1 accepts connections; false after `deadline`.
+bool listening(std::uint16_t port, std::chrono::milliseconds deadline);
+
+// Servers of a herd as `herd serve NAME --config FILE --log-dir DIR` processes, one a server,
+// each started (and, after a kill, restarted) by name; the destructor stops those still running.
+class serve_processes {
+public:
+    serve_processes(std::filesystem::path config, std::filesystem::path log_dir);
+    // Starts server `name` (again, replacing a process that was killed) and waits until it
+    // listens on `port`; false if it does not within 2 s.
+    bool start(const std::string& name, std::uint16_t port);
+    child_process& operator[](const std::string& name) { return *procs_.at(name); }
+    // Every process, by server name.
+    const std::map<std::string, std::unique_ptr<child_process>>& all() const { return procs_; }
+
+private:
+    std::filesystem::path config_, log_dir_;
+    std::map<std::string, std::unique_ptr<child_process>> procs_;
 };
 
 // A new empty folder under the system temp folder.

@@ -16,6 +16,7 @@ using namespace herd;
 using namespace std::chrono_literals;
 using testing::ask;
 using testing::ask_until;
+using testing::listening;
 
 namespace {
 
@@ -40,20 +41,16 @@ std::filesystem::path write_config(const std::filesystem::path& dir, std::map<st
     return path;
 }
 
-// Waits until `port` accepts connections; false after `deadline`.
-bool listening(std::uint16_t port, std::chrono::milliseconds deadline) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (std::chrono::steady_clock::now() < until) {
-        if (testing::line_client(port, 200ms).connected()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
-
 // Waits until an update at Welsh reaches every other server: every link is up.
 void wait_for_links(std::map<std::string, std::uint16_t>& ports) {
     REQUIRE(testing::spread_everywhere(ports["Welsh"], "probe",
                                        {ports["Goloman"], ports["Hands"], ports["Holiday"], ports["Wilkes"]}, "AT Welsh"));
+}
+
+// Starts every server of the seed herd as a process of its own; returns once every link is up.
+void start_seed_herd(testing::serve_processes& procs, std::map<std::string, std::uint16_t>& ports) {
+    for (const auto& n : seed_names) REQUIRE(procs.start(n, ports[n]));
+    wait_for_links(ports);
 }
 
 void check_update_reaches_everyone(std::map<std::string, std::uint16_t>& ports) {
@@ -71,15 +68,11 @@ TEST_CASE("five herd serve processes answer AT Welsh at every other server", "[n
     const auto dir = testing::temp_folder("herd-serve");
     std::map<std::string, std::uint16_t> ports;
     const auto cfg = write_config(dir, ports);
-    std::vector<std::unique_ptr<testing::child_process>> procs;
-    for (const auto& n : seed_names)
-        procs.push_back(std::make_unique<testing::child_process>(std::vector<std::string>{
-            "serve", n, "--config", cfg.string(), "--log-dir", (dir / "logs").string()}));
-    for (const auto& n : seed_names) REQUIRE(listening(ports[n], 2000ms));
-    wait_for_links(ports);
+    testing::serve_processes procs(cfg, dir / "logs");
+    start_seed_herd(procs, ports);
     check_update_reaches_everyone(ports);
-    for (auto& p : procs) p->kill(SIGTERM);
-    for (auto& p : procs) CHECK(p->wait() == 0);
+    for (auto& [n, p] : procs.all()) p->kill(SIGTERM);
+    for (auto& [n, p] : procs.all()) CHECK(p->wait() == 0);
     CHECK(std::filesystem::exists(dir / "logs" / "Welsh.log"));
     std::filesystem::remove_all(dir);
 }
@@ -104,17 +97,11 @@ TEST_CASE("a killed server does not delay the others, and relinks when restarted
     const auto dir = testing::temp_folder("herd-kill");
     std::map<std::string, std::uint16_t> ports;
     const auto cfg = write_config(dir, ports);
-    std::map<std::string, std::unique_ptr<testing::child_process>> procs;
-    auto start = [&](const std::string& n) {
-        procs[n] = std::make_unique<testing::child_process>(std::vector<std::string>{
-            "serve", n, "--config", cfg.string(), "--log-dir", (dir / "logs").string()});
-    };
-    for (const auto& n : seed_names) start(n);
-    for (const auto& n : seed_names) REQUIRE(listening(ports[n], 2000ms));
-    wait_for_links(ports);
+    testing::serve_processes procs(cfg, dir / "logs");
+    start_seed_herd(procs, ports);
 
-    procs["Holiday"]->kill(SIGKILL);
-    procs["Holiday"]->wait();
+    procs["Holiday"].kill(SIGKILL);
+    procs["Holiday"].wait();
     // Every client of a live server still gets its reply, at once.
     int answered = 0;
     for (int i = 0; i < 50; ++i) {
@@ -127,8 +114,7 @@ TEST_CASE("a killed server does not delay the others, and relinks when restarted
     }
     CHECK(answered == 200);
 
-    start("Holiday");
-    REQUIRE(listening(ports["Holiday"], 2000ms));
+    REQUIRE(procs.start("Holiday", ports["Holiday"]));
     // Its links come back by themselves: a new update at Welsh then reaches Holiday and, through
     // it, Goloman.
     CHECK(testing::spread_everywhere(ports["Welsh"], "after", {ports["Holiday"], ports["Goloman"]}, "AT Welsh"));
@@ -189,14 +175,8 @@ TEST_CASE("a killed server restarted with repair on connect knows every record w
     std::map<std::string, std::uint16_t> ports;
     const auto cfg = write_config(dir, ports, {{"protocol", {{"repair", "on_connect"}}},
                                                {"net", {{"secret_env", "HERD_TEST_PROCESS_SECRET"}}}});
-    std::map<std::string, std::unique_ptr<testing::child_process>> procs;
-    auto start = [&](const std::string& n) {
-        procs[n] = std::make_unique<testing::child_process>(std::vector<std::string>{
-            "serve", n, "--config", cfg.string(), "--log-dir", (dir / "logs").string()});
-    };
-    for (const auto& n : seed_names) start(n);
-    for (const auto& n : seed_names) REQUIRE(listening(ports[n], 2000ms));
-    wait_for_links(ports);
+    testing::serve_processes procs(cfg, dir / "logs");
+    start_seed_herd(procs, ports);
 
     // Ten clients, their updates spread across the herd.
     std::map<std::string, std::string> expected;  // client -> the end of its AT line
@@ -213,14 +193,14 @@ TEST_CASE("a killed server restarted with repair on connect knows every record w
             REQUIRE(ask_until(ports[n], "WHATSAT client" + std::to_string(i) + " 1 1", expected["client" + std::to_string(i)], 2000ms)
                         .starts_with(expected["client" + std::to_string(i)]));
 
-    procs["Holiday"]->kill(SIGKILL);
-    procs["Holiday"]->wait();
+    procs["Holiday"].kill(SIGKILL);
+    procs["Holiday"].wait();
     // While Holiday is down: updates at Welsh (whose only neighbour is Holiday: they stay
     // there) and at Goloman (they reach Hands and Wilkes, not Holiday).
     for (int i = 0; i < 5; ++i) update("Welsh", i, 20);
     for (int i = 5; i < 10; ++i) update("Goloman", i, 20);
 
-    start("Holiday");
+    REQUIRE(procs.start("Holiday", ports["Holiday"]));
     // Poll Holiday until it knows every record (the newest of each client).
     auto knows_everything = [&] {
         for (int i = 0; i < 10; ++i) {
@@ -251,8 +231,8 @@ TEST_CASE("a killed server restarted with repair on connect knows every record w
     CHECK(after_link < 1000ms);
     // Welsh's updates travel on from Holiday to its other neighbours as floods.
     CHECK(ask_until(ports["Goloman"], "WHATSAT client0 1 1", "AT Welsh ", 1000ms).starts_with("AT Welsh "));
-    for (auto& [n, p] : procs) p->kill(SIGTERM);
-    for (auto& [n, p] : procs) CHECK(p->wait() == 0);
+    for (auto& [n, p] : procs.all()) p->kill(SIGTERM);
+    for (auto& [n, p] : procs.all()) CHECK(p->wait() == 0);
     CHECK(testing::read_file(log_file).find("a secret the herd processes share") == std::string::npos);
     std::filesystem::remove_all(dir);
 }
