@@ -147,22 +147,29 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
 }
 
-void node::peer_record(std::string_view peer, const record_ptr& carried, bool repair, nanos) {
-    // peer_line's steps for a well-formed FLOOD or REPAIR line, in its order, minus the parse.
-    assert(carried);
+void node::peer_record(std::string_view peer, const record_ptr& carried, bool repair, nanos now) {
     const std::size_t from = neighbour_index(peer);
     if (from == no_neighbour) {
         log(log_level::warn, "line from " + std::string(peer) + ", not a neighbour, ignored");
         return;
     }
+    peer_record_at(from, carried, repair, now);
+}
+
+void node::peer_record_at(std::size_t from, const record_ptr& carried, bool repair, nanos) {
+    // peer_line's steps for a well-formed FLOOD or REPAIR line, in its order, minus the parse.
+    assert(carried && from < neighbours_.size());
+    // peer_line ignores a FLOOD equal to the stored record before anything else. Most FLOODs a
+    // server receives repeat the record it holds, and most of those are the very record it
+    // holds (the one shared copy): a pointer compare.
+    if (!repair && store_.holds(carried)) return;
     const record& r = carried->r;
     if (servers_->count(r.origin) == 0) {
-        // peer_line ignores a FLOOD equal to the stored record before it checks the origin.
         const record* stored = store_.find(r.client);
         if (!repair && stored != nullptr && *stored == r) return;
         const std::string line = repair ? r.repair_line() : r.flood_line();
-        log(log_level::warn, "refused from " + std::string(peer) + ": " + line);
-        effects_.push_back(send_effect{std::string(peer), format_refusal(line)});
+        log(log_level::warn, "refused from " + neighbours_[from] + ": " + line);
+        effects_.push_back(send_effect{neighbours_[from], format_refusal(line)});
         return;
     }
     if (!room_for(r.client)) return;
@@ -218,6 +225,10 @@ void node::on_digest(std::string_view peer, const digest& d) {
     if (records.empty()) return;
     log(log_level::info, "repair: " + std::to_string(records.size()) + " records to " + std::string(peer));
     for (const record_ptr& r : records) {
+        if (options_.compact_sends) {
+            effects_.push_back(send_effect{std::string(peer), {}, r});
+            continue;
+        }
         std::string line = r->r.repair_line();
         line += '\n';
         effects_.push_back(send_effect{std::string(peer), std::move(line), r});
@@ -307,6 +318,12 @@ void node::on_flood(std::string_view peer, const flood& m) {
 }
 
 void node::flood_to_neighbours(const record_ptr& r, std::size_t except) {
+    if (options_.compact_sends) {
+        // One effect for every target, when there is one.
+        if (up_count_ > (except != no_neighbour && up_[except] ? 1u : 0u))
+            effects_.push_back(send_effect{{}, {}, r, true, except});
+        return;
+    }
     std::string line = r->r.flood_line();
     line += '\n';
     // Every target but the last gets a copy of the line; the last gets the line itself.

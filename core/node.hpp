@@ -37,10 +37,19 @@ struct reply_effect {
 // the record the line carries, and the line is its flood_line() or repair_line() and '\n'
 // (empty for other lines): a host that keeps messages in memory, as the simulator does, may
 // hand the record over with peer_record() instead of the line.
+//
+// With node_options::compact_sends (a host that keeps messages in memory), a send that carries a
+// record has an empty `line`: the host sends the record, whose line is known from it. A FLOOD
+// to its targets is then one effect: `to_neighbours` is set, `peer` and `line` are empty, and
+// the record goes to every neighbour that is up (node::is_up_at) but neighbour index `except`
+// (no neighbour when it is SIZE_MAX), in neighbour order, as the FLOOD lines the node would
+// otherwise have sent one by one. A carried record that is not to_neighbours is a REPAIR.
 struct send_effect {
     std::string peer;
     std::string line;
     record_ptr carried = {};
+    bool to_neighbours = false;
+    std::size_t except = SIZE_MAX;
 };
 
 // Look up at most `limit` places within `radius_m` metres of (lat, lon); answer with
@@ -81,6 +90,9 @@ enum class repair_mode { none, on_connect, periodic };
 struct node_options {
     repair_mode repair = repair_mode::none;
     nanos repair_interval = 1'000'000'000;
+    // Send effects without the lines of carried records, and a FLOOD as one effect for all its
+    // targets (send_effect). For the simulator; the real host, which writes lines, leaves it off.
+    bool compact_sends = false;
 };
 
 // "none", "on_connect", "periodic"; nothing for anything else.
@@ -136,6 +148,9 @@ public:
     // carries, as another node's send_effect `carried` it: the same effects as peer_line(peer,
     // line, now) for that line, without the line being parsed (or kept by the host).
     void peer_record(std::string_view peer, const record_ptr& carried, bool repair, nanos now);
+    // The same from neighbours()[neighbour] (an index, so that a host that knows it saves the
+    // name lookup).
+    void peer_record_at(std::size_t neighbour, const record_ptr& carried, bool repair, nanos now);
 
     // The link to neighbour `peer` came up or went down. Floods go only to live neighbours.
     // With repair, peer_up sends `peer` a DIGEST (and, periodic, arms the repair timer).
@@ -160,6 +175,8 @@ public:
     const store& records() const { return store_; }
     const std::vector<std::string>& neighbours() const { return neighbours_; }
     bool is_up(std::string_view peer) const;
+    // Whether neighbours()[i] is up (i < neighbours().size()).
+    bool is_up_at(std::size_t i) const { return up_[i]; }
     std::size_t pending_places() const { return pending_.size(); }
     const node_options& options() const { return options_; }
 

@@ -127,6 +127,16 @@ record_ptr store::shared(std::string_view client) const {
     return slots_[probe(client, client_hash(client))].rec;
 }
 
+bool store::holds(const record_ptr& r) const {
+    if (slots_.empty()) return false;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = r->key & mask;; i = (i + 1) & mask) {
+        const slot& s = slots_[i];
+        if (s.rec == r) return true;
+        if (!s.rec || (s.key == r->key && s.rec->r.client == r->r.client)) return false;
+    }
+}
+
 const record* store::last_changed() const {
     return last_changed_ == npos ? nullptr : &slots_[last_changed_].rec->r;
 }

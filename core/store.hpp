@@ -90,6 +90,40 @@ public:
     const record* find(std::string_view client) const;
     // The same, shared; empty when there is none.
     record_ptr shared(std::string_view client) const;
+    // Whether the store holds `r` itself (the same shared record, not an equal copy).
+    bool holds(const record_ptr& r) const;
+    // Asks the processor to fetch the slot where client key `key` (stored_record::key) starts
+    // its probe: a host that knows which record a store is about to see can have it in cache.
+    // Changes nothing.
+    void prefetch(std::uint64_t key) const {
+        if (slots_.empty()) return;
+        prefetch_line(&slots_[key & (slots_.size() - 1)]);
+        prefetch_line(&sums_[bucket_of_hash(key)]);
+    }
+    // Where prefetch() looks, for a host that keeps it to prefetch without reading the store
+    // (valid until the store next changes): the slot where key k's probe starts is at
+    // first + (k & mask) * size, and the bucket sum a change for k updates is
+    // sums[bucket_of_hash(k)]; `self` is the store itself (what every lookup reads first).
+    struct slot_span {
+        const char* first = nullptr;
+        std::size_t mask = 0;
+        std::size_t size = 0;
+        const std::uint64_t* sums = nullptr;
+        const store* self = nullptr;
+    };
+    slot_span slots_for_prefetch() const {
+        if (slots_.empty()) return {};
+        return {reinterpret_cast<const char*>(slots_.data()), slots_.size() - 1, sizeof(slot), sums_.data(), this};
+    }
+    // Asks for the cache line at `p` (GCC drops a __builtin_prefetch it finds nothing depends
+    // on, so on x86 this is the instruction itself).
+    static void prefetch_line(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+        asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+        __builtin_prefetch(p);
+#endif
+    }
 
     std::size_t size() const { return size_; }
     bool empty() const { return size_ == 0; }

@@ -27,6 +27,12 @@ public:
         return heap_.front();
     }
 
+    // The events that may be first once top() is gone (its children, at most four), for a host
+    // that prefetches what they will touch: `count` of them from the returned pointer.
+    const Event* after_top(std::size_t& count) const {
+        count = heap_.size() > arity ? arity : (heap_.empty() ? 0 : heap_.size() - 1);
+        return heap_.data() + 1;
+    }
     void push(const Event& e) {
         heap_.push_back(e);
         std::size_t i = heap_.size() - 1;

@@ -44,7 +44,15 @@ double draw(const distribution& d, rng& r) {
 // may be huge.
 nanos ms_ns(double ms) {
     const double ns = std::min(ms * 1e6, 1e15);
-    return static_cast<nanos>(std::llround(ns));
+    // std::llround (halves away from zero), without a call: the truncation and the fraction
+    // are exact for |ns| < 2^53.
+    auto r = static_cast<nanos>(ns);
+    const double frac = ns - static_cast<double>(r);
+    if (frac >= 0.5)
+        ++r;
+    else if (frac <= -0.5)
+        --r;
+    return r;
 }
 
 // No event is scheduled past this virtual time (about 31 years): with the start time bounded
@@ -135,9 +143,12 @@ public:
         room(key.size() + 8 + 6 * v.size());  // "\u00xx" is the longest escape
         head(key);
         *p_++ = '"';
-        // Runs of characters that need no escape are copied whole.
+        // Runs of characters that need no escape are copied whole; eight at a time are found
+        // plain at once.
         std::size_t run = 0;
         for (std::size_t i = 0; i < v.size(); ++i) {
+            while (i + 8 <= v.size() && plain8(v.data() + i)) i += 8;
+            if (i == v.size()) break;
             const auto u = static_cast<unsigned char>(v[i]);
             if (plain[u]) continue;
             put(v.substr(run, i - run));
@@ -178,6 +189,16 @@ private:
         return t;
     }();
 
+    // Whether the eight bytes at p are all plain: none below 0x20, none '"' or '\\' (the
+    // tests for a zero byte are exact, so a byte that needs escaping is never passed over).
+    static bool plain8(const char* p) {
+        constexpr std::uint64_t ones = 0x0101010101010101, high = 0x8080808080808080;
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        const std::uint64_t quote = x ^ (ones * '"'), backslash = x ^ (ones * '\\');
+        return ((((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash)) & high) == 0;
+    }
+
     // At least n more bytes of room after p_.
     void room(std::size_t n) {
         const auto used = static_cast<std::size_t>(p_ - buf_.data());
@@ -202,6 +223,7 @@ private:
 struct input {
     enum { peer, client, places } k;
     std::uint32_t from = 0;  // peer: sender server index
+    std::uint32_t at = 0;    // peer: the sender's index among the receiver's neighbours
     core::conn_id conn = 0;
     core::request_id request = 0;
     std::string text;  // line or places body; empty for a carried record
@@ -222,7 +244,6 @@ struct server_state {
     rng proc_rng, places_rng;
     std::deque<input> inbox;
     bool busy = false;
-    std::vector<std::uint32_t> held;  // by client index: the update this server holds
     std::vector<std::uint32_t> dir_to;  // by neighbour (in `neighbours` order): the directed link
     std::size_t next_send = 0;          // the neighbour after the one last sent to
     // The node's timers: a set_timer bumps the id's generation, and an ev_timer event of an
@@ -241,6 +262,7 @@ struct link_state {
 
 struct dir_state {
     std::uint32_t link, from, to;
+    std::uint32_t at_to;  // the index of `from` among the neighbours of `to`
     bool blackhole = false;  // by a one-way partition
     nanos last_delivery = 0;
     rng r;
@@ -255,8 +277,10 @@ struct message {
     // The line of a message that carries no record (a DIGEST, a refusal); a FLOOD or REPAIR
     // travels as its record. Held apart so that a message in flight takes one cache line.
     std::unique_ptr<std::string> line;
+    // The record of a FLOOD or REPAIR: `carried`, or, when that is empty, the record of
+    // `update` (simulation::records_), which lives as long as the run.
     core::record_ptr carried;
-    std::uint32_t update;  // the update of `carried`, when the sender knew it; else none
+    std::uint32_t update;  // the update of the record, when the sender knew it; else none
 };
 
 // Messages in flight in one direction of a FIFO link, in sending order, which is also delivery
@@ -277,6 +301,10 @@ struct fifo_queue {
 
     bool empty() const { return count_ == 0; }
     entry& front() { return ring_[head_]; }
+    // Where push_back will write, when it need not grow the ring (for prefetching); else null.
+    const entry* next_slot() const {
+        return count_ < ring_.size() ? &ring_[(head_ + count_) & (ring_.size() - 1)] : nullptr;
+    }
     // Drops the first entry (its message moved out by the caller).
     void pop_front() {
         head_ = (head_ + 1) & (ring_.size() - 1);
@@ -369,12 +397,13 @@ public:
             server_state st;
             st.name = s.servers[i].name;
             st.neighbours = adjacent[st.name];
-            st.node.emplace(st.name, st.neighbours, names_, core::store{}, s.protocol);
+            st.node.emplace(st.name, st.neighbours, names_, core::store{}, node_options());
             st.clock_offset = ms_ns(s.servers[i].clock_offset_ms);
             st.processing = s.servers[i].processing_ms;
             st.proc_rng = rng::derive(seed, "node:" + st.name + ":processing");
             st.places_rng = rng::derive(seed, "node:" + st.name + ":places");
             index_[st.name] = static_cast<std::uint32_t>(i);
+            has_processing_.push_back(st.processing.has_value());
             servers_.push_back(std::move(st));
         }
         for (const auto& l : s.links) {
@@ -389,7 +418,10 @@ public:
                 f.dir_to.resize(f.neighbours.size(), none);
                 f.dir_to[static_cast<std::size_t>(at - f.neighbours.begin())] = static_cast<std::uint32_t>(dirs_.size());
                 assert(dirs_.size() == 2 * li + d);  // link l's directions are 2l and 2l+1
-                dirs_.push_back({li, from, to, false, 0, rng::derive(seed, "link:" + name), name});
+                const auto& back = servers_[to].neighbours;
+                const auto at_to = static_cast<std::uint32_t>(
+                    std::lower_bound(back.begin(), back.end(), servers_[from].name) - back.begin());
+                dirs_.push_back({li, from, to, at_to, false, 0, rng::derive(seed, "link:" + name), name});
             }
         }
         for (std::size_t i = 0; i < s.lines.size(); ++i)
@@ -434,6 +466,7 @@ public:
             sample_until(e.t);
             now_ = e.t;
             if (e.kind() == ev_fifo) {
+                prefetch_after_top();
                 on_fifo(e.idx());  // takes the event off the queue itself
             } else {
                 queue_.pop();
@@ -449,6 +482,14 @@ public:
     }
 
 private:
+    // The nodes' options: the scenario's protocol, with compact sends (records travel as
+    // themselves, and a FLOOD is one effect).
+    core::node_options node_options() const {
+        core::node_options o = s_.protocol;
+        o.compact_sends = true;
+        return o;
+    }
+
     // ---- the event queue ----
     void push(nanos t, std::uint32_t kind, std::uint32_t idx, std::uint64_t aux = 0) {
         if (t > horizon) {
@@ -502,24 +543,43 @@ private:
     }
 
     void handle(std::uint32_t s, const input& in) {
+        if (in.k == input::peer && in.carried) return handle_record(s, in.at, in.carried, in.repair, in.update);
         auto& st = servers_[s];
         auto& n = *st.node;
         const nanos node_now = s_.start_time + now_ + st.clock_offset;
         const auto version = n.records().version();
         switch (in.k) {
-            case input::peer:
-                // A FLOOD or REPAIR comes with its record, as the sender's send effect carried
-                // it: the node takes it without parsing the line, and every store that holds
-                // it shares the one copy.
-                if (in.carried)
-                    n.peer_record(servers_[in.from].name, in.carried, in.repair, node_now);
-                else
-                    n.peer_line(servers_[in.from].name, in.text, node_now);
-                break;
+            case input::peer: n.peer_line(servers_[in.from].name, in.text, node_now); break;
             case input::client: n.client_line(in.conn, in.text, node_now); break;
             case input::places: n.places_done(in.request, {true, in.text, {}}, node_now); break;
         }
-        if (n.records().version() != version) on_applied(s, in);
+        if (n.records().version() != version) {
+            slot_spans_[s] = n.records().slots_for_prefetch();
+            on_applied(s, none, nullptr, in.k == input::client);
+        }
+        perform(s);
+    }
+
+    // A FLOOD or REPAIR from neighbour `at` of server s comes with its record, as the sender's
+    // send effect carried it: the node takes it without parsing a line, and every store that
+    // holds it shares the one copy.
+    void handle_record(std::uint32_t s, std::uint32_t at, const core::record_ptr& carried, bool repair,
+                       std::uint32_t update) {
+        auto& st = servers_[s];
+        auto& n = *st.node;
+        // A FLOOD of a record the server holds already changes nothing and sends nothing (the
+        // node's first check, node::peer_record): most FLOODs are such repeats, and the
+        // recording knows which server holds which update, in far less memory than the stores.
+        if (!repair && update != none && holds_update(s, update)) {
+            assert(n.records().find(carried->r.client) && *n.records().find(carried->r.client) == carried->r);
+            return;
+        }
+        const auto version = n.records().version();
+        n.peer_record_at(at, carried, repair, s_.start_time + now_ + st.clock_offset);
+        if (n.records().version() != version) {
+            slot_spans_[s] = n.records().slots_for_prefetch();
+            on_applied(s, update, &carried, false);
+        }
         perform(s);
     }
 
@@ -530,7 +590,27 @@ private:
                 on_reply(s, *rep);
             } else if (auto* sd = std::get_if<core::send_effect>(&e)) {
                 const std::uint32_t u = sd->carried && sd->carried.get() == applied_record_ ? applied_update_ : none;
-                send(s, sd->peer, std::move(sd->line), std::move(sd->carried), u);
+                if (sd->to_neighbours) {
+                    // A FLOOD to every live neighbour but one, in neighbour order.
+                    const auto& st = servers_[s];
+                    const std::uint64_t bytes = carried_bytes(*sd->carried, kind_flood);
+                    // Each message is written where no cache line has been for long: ask for
+                    // them all first.
+                    for (std::size_t i = 0; i < st.neighbours.size(); ++i)
+                        if (const std::uint32_t q = dirs_[st.dir_to[i]].fifo; q != none)
+                            if (const auto* slot = fifos_[q].next_slot()) core::store::prefetch_line(slot);
+                    for (std::size_t i = 0; i < st.neighbours.size(); ++i)
+                        if (i != sd->except && st.node->is_up_at(i))
+                            send(s, st.dir_to[i], kind_flood, bytes, {}, sd->carried, u);
+                } else if (sd->carried) {
+                    // A REPAIR (compact sends: a lone carried record is one).
+                    const std::uint64_t bytes = carried_bytes(*sd->carried, kind_repair);
+                    send(s, dir_to(s, sd->peer), kind_repair, bytes, {}, sd->carried, u);
+                } else {
+                    const std::uint64_t bytes = sd->line.size();
+                    const kind_index kind = message_kind(sd->line);
+                    send(s, dir_to(s, sd->peer), kind, bytes, std::move(sd->line), {}, u);
+                }
             } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
                 std::uint32_t idx;
                 if (!free_places_.empty()) {
@@ -589,20 +669,29 @@ private:
         return st.dir_to[i];
     }
 
-    void send(std::uint32_t s, const std::string& peer, std::string line, core::record_ptr carried, std::uint32_t update) {
-        const std::uint32_t d = dir_to(s, peer);
+    // The bytes of the line (with its '\n') that a FLOOD or REPAIR of `r` would be: the node
+    // sends the record alone (compact sends).
+    static std::uint64_t carried_bytes(const core::stored_record& p, kind_index kind) {
+        const auto& r = p.r;
+        const std::uint64_t n = (kind == kind_repair ? 6 : 5) + 5 + r.origin.size() + r.diff_text.size() +
+                                r.client.size() + r.location_text.size() + r.time_text.size() + 1;
+        assert(n == (kind == kind_repair ? r.repair_line() : r.flood_line()).size() + 1);
+        return n;
+    }
+
+    // Sends a message on directed link d: `line` (a DIGEST, a refusal) or, for a FLOOD or
+    // REPAIR, the record it carries, `bytes` long on the wire.
+    void send(std::uint32_t s, std::uint32_t d, kind_index kind, std::uint64_t bytes, std::string line,
+              const core::record_ptr& carried, std::uint32_t update) {
+        assert(dirs_[d].from == s);
+        (void)s;
         auto& dir = dirs_[d];
         auto& link = links_[dir.link];
-        const kind_index kind = message_kind(line);
         ++by_kind_[kind].sent;
         ++by_dir_[d].sent;
-        by_kind_[kind].bytes += line.size();
-        by_dir_[d].bytes += line.size();
+        by_kind_[kind].bytes += bytes;
+        by_dir_[d].bytes += bytes;
         trace_message("send", d, kind, nullptr);
-        // A FLOOD or REPAIR travels as the record it carries: the line is freed now, while it
-        // is in cache, rather than read and freed when it arrives.
-        assert(!carried || line == (kind == kind_repair ? carried->r.repair_line() : carried->r.flood_line()) + "\n");
-        if (carried) std::string().swap(line);
         if (!link.connected) return drop(d, kind, drop_link_down);
         if (dir.blackhole) return drop(d, kind, drop_partition);
         if (dir.r.chance(link.params.loss)) return drop(d, kind, drop_loss);
@@ -613,12 +702,16 @@ private:
             ++by_dir_[d].duplicated;
             trace_message("duplicate", d, kind, nullptr);
         }
-        schedule(d, kind, std::move(line), std::move(carried), update);
+        schedule(d, kind, std::move(line), carried, update);
     }
 
-    void schedule(std::uint32_t d, kind_index kind, std::string line, core::record_ptr carried, std::uint32_t update) {
+    void schedule(std::uint32_t d, kind_index kind, std::string line, const core::record_ptr& record, std::uint32_t update) {
         std::unique_ptr<std::string> text;
-        if (!carried) text = std::make_unique<std::string>(std::move(line));
+        if (!record) text = std::make_unique<std::string>(std::move(line));
+        // The record of a known update is records_[update]: the message names it by the update
+        // alone, and sending and delivering touch no reference count.
+        core::record_ptr carried;
+        if (record && (update == none || records_[update] != record)) carried = record;
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
@@ -670,7 +763,41 @@ private:
             queue_.pop();
             if (dirs_[f.dir].fifo != q) free_fifos_.push_back(q);  // left behind by a break, now drained
         }
+        prefetch_slot_of_top();
         deliver(m);
+    }
+
+    // The messages that may be delivered next (the event queue's next candidates): a big herd's
+    // messages wait long in memory, and each is a cache miss when it arrives.
+    void prefetch_after_top() {
+        std::size_t n;
+        const event* next = queue_.after_top(n);
+        for (std::size_t i = 0; i < n; ++i)
+            if (next[i].kind() == ev_fifo) core::store::prefetch_line(&fifos_[next[i].idx()].front());
+    }
+
+    // The next event's message was asked for while this one was first (prefetch_after_top):
+    // when it carries a record that its receiver will look up in its store, ask for the store's
+    // slot now, an event ahead.
+    void prefetch_slot_of_top() {
+        if (queue_.empty() || queue_.top().kind() != ev_fifo) return;
+        auto& f = fifos_[queue_.top().idx()];
+        const message& m = f.front().m;
+        if (m.line) return;
+        const std::uint32_t to = dirs_[m.dir].to;
+        if (m.kind == kind_flood && m.update != none && holds_update(to, m.update)) return;
+        const auto& span = slot_spans_[to];
+        if (!span.first) return;
+        const std::uint64_t key = record_of(m)->key;
+        core::store::prefetch_line(span.first + (key & span.mask) * span.size);
+        core::store::prefetch_line(span.sums + core::bucket_of_hash(key));
+        core::store::prefetch_line(span.self);
+    }
+
+    // The record a FLOOD or REPAIR message carries.
+    const core::record_ptr& record_of(const message& m) const {
+        assert(!m.line && (m.carried || m.update != none));
+        return m.carried ? m.carried : records_[m.update];
     }
 
     void on_deliver(std::uint32_t slot) {
@@ -688,12 +815,14 @@ private:
         ++by_kind_[kind].delivered;
         ++by_dir_[m.dir].delivered;
         trace_message("deliver", m.dir, kind, nullptr);
-        std::string line;
-        if (m.line) {
-            line = std::move(*m.line);
-            line.pop_back();  // the '\n'
+        if (!m.line) {
+            const core::record_ptr& record = record_of(m);
+            if (!has_processing_[dir.to]) return handle_record(dir.to, dir.at_to, record, kind == kind_repair, m.update);
+            return deliver_input(dir.to, input{input::peer, dir.from, dir.at_to, 0, 0, {}, record, kind == kind_repair, m.update});
         }
-        deliver_input(dir.to, input{input::peer, dir.from, 0, 0, std::move(line), std::move(m.carried), kind == kind_repair, m.update});
+        std::string line = std::move(*m.line);
+        line.pop_back();  // the '\n'
+        deliver_input(dir.to, input{input::peer, dir.from, dir.at_to, 0, 0, std::move(line), {}, false, none});
     }
 
     void drop(std::uint32_t d, kind_index kind, reason_index reason) {
@@ -834,7 +963,11 @@ private:
         if (lose_state) {
             st.lost_state = true;
             st.node.reset();
-            std::fill(st.held.begin(), st.held.end(), none);
+            slot_spans_[s] = {};
+            for (std::uint32_t c = 0; c < latest_.size(); ++c) {
+                set_holds(s, held(s, c), false);
+                held(s, c) = none;
+            }
             forget_lost_updates();
         }
         for (std::uint32_t l = 0; l < links_.size(); ++l)
@@ -847,7 +980,8 @@ private:
         // The process starts afresh; only the store survives a crash that kept its state.
         core::store kept;
         if (st.node) kept = st.node->records();
-        st.node.emplace(st.name, st.neighbours, names_, std::move(kept), s_.protocol);
+        st.node.emplace(st.name, st.neighbours, names_, std::move(kept), node_options());
+        slot_spans_[s] = st.node->records().slots_for_prefetch();
         st.up = true;
         set_live(s, true);
         for (std::uint32_t l = 0; l < links_.size(); ++l)
@@ -874,7 +1008,7 @@ private:
             return;
         }
         timeline(json_line(scratch_, now_, "request").str("server", servers_[s].name).num("conn", conn).str("line", line).done());
-        deliver_input(s, input{input::client, 0, conn, 0, std::move(line)});
+        deliver_input(s, input{input::client, 0, 0, conn, 0, std::move(line)});
     }
 
     void on_reply(std::uint32_t s, const core::reply_effect& rep) {
@@ -902,23 +1036,33 @@ private:
         const bool whatsat = gs.r.chance(spec.whatsat_fraction);
         // "WHATSAT g<g>-c<c> <radius> <limit>" or "IAMAT g<g>-c<c> <lat><lon> <time>", as
         // snprintf's "%.3f %d" and "%+.6f%+.6f" would write them.
-        std::string line(whatsat ? "WHATSAT g" : "IAMAT g");
-        char buf[700];  // a fixed-notation double has at most 309 digits before the point
-        char* const end = buf + sizeof buf;
-        line.append(buf, std::to_chars(buf, end, g).ptr);
-        line += "-c";
-        line.append(buf, std::to_chars(buf, end, c).ptr);
+        // Written into a buffer and copied out once. Each part has a bound of its own, far more
+        // room than it takes (moved() keeps a position within ±90 and ±180 degrees; even a
+        // fixed-notation double has at most 309 digits before the point), so that the
+        // compiler sees every write fit.
+        char buf[1200];
+        char* p = buf;
+        const std::string_view head = whatsat ? "WHATSAT g" : "IAMAT g";
+        std::memcpy(p, head.data(), head.size());
+        p = std::to_chars(p + head.size(), buf + 40, g).ptr;
+        *p++ = '-';
+        *p++ = 'c';
+        p = std::to_chars(p, buf + 80, c).ptr;
+        std::string line;
         if (whatsat) {
+            line.reserve(static_cast<std::size_t>(p - buf) + gs.whatsat_tail.size());
+            line.assign(buf, p);
             line += gs.whatsat_tail;
         } else {
             const double angle = 2 * M_PI * gs.r.uniform01();
             auto& at = gs.pos[c];
             at = moved(at.first, at.second, spec.move_km * std::cos(angle), spec.move_km * std::sin(angle));
-            line += ' ';
-            line.append(buf, write_degrees(buf, end, at.first));
-            line.append(buf, write_degrees(buf, end, at.second));
-            line += ' ';
-            line.append(buf, write_time(buf, s_.start_time + now_));
+            *p++ = ' ';
+            p = write_degrees(p, buf + 500, at.first);
+            p = write_degrees(p, buf + 1000, at.second);
+            *p++ = ' ';
+            p = write_time(p, s_.start_time + now_);
+            line.assign(buf, p);
         }
         client_request(s, next_conn_++, std::move(line));
         const nanos next = now_ + std::max<nanos>(1, gap(spec, gs.r));
@@ -935,7 +1079,7 @@ private:
             perform(pq.server);
             return;
         }
-        deliver_input(pq.server, input{input::places, 0, 0, pq.q.request,
+        deliver_input(pq.server, input{input::places, 0, 0, 0, pq.q.request,
                                        places_(pq.q.lat, pq.q.lon, pq.q.radius_m, pq.q.limit)});
     }
 
@@ -947,15 +1091,13 @@ private:
         if (fresh) {
             latest_.push_back(none);
             holders_.push_back(0);
+            held_.resize(held_.size() + servers_.size(), none);
         }
         return c;
     }
 
-    std::vector<std::uint32_t>& held(std::uint32_t s) {
-        auto& h = servers_[s].held;
-        if (h.size() < latest_.size()) h.resize(latest_.size(), none);
-        return h;
-    }
+    // The update server s holds for client c (none: nothing, or a record of no update).
+    std::uint32_t& held(std::uint32_t s, std::uint32_t c) { return held_[std::size_t{c} * servers_.size() + s]; }
 
     // The update whose record `p` server s just stored, by the record's content; none when it
     // is not one we saw issued.
@@ -970,12 +1112,28 @@ private:
         }
         const auto u = static_cast<std::uint32_t>(r_.updates.size());
         r_.updates.push_back({p->r.client, s, now_});
+        if (u < holds_updates_max_) holds_bits_.resize((std::size_t{u} + 1) * holds_words_, 0);
         records_.push_back(p);
         update_client_.push_back(c);
         if (updates_indexed_) updates_by_time_.emplace(update_key(c, p->r.time), u);
         issued = true;
         timeline(json_line(scratch_, now_, "issue").num("update", u).str("client", p->r.client).str("origin", servers_[s].name).done());
         return u;
+    }
+
+    // Whether server s holds (a record equal to) update u's, by the bits below.
+    bool holds_update(std::uint32_t s, std::uint32_t u) const {
+        const std::size_t w = std::size_t{u} * holds_words_ + s / 64;
+        return w < holds_bits_.size() && (holds_bits_[w] >> (s % 64) & 1) != 0;
+    }
+    void set_holds(std::uint32_t s, std::uint32_t u, bool on) {
+        if (u == none) return;
+        const std::size_t w = std::size_t{u} * holds_words_ + s / 64;
+        if (w >= holds_bits_.size()) return;
+        if (on)
+            holds_bits_[w] |= std::uint64_t{1} << (s % 64);
+        else
+            holds_bits_[w] &= ~(std::uint64_t{1} << (s % 64));
     }
 
     static std::uint64_t update_key(std::uint32_t c, nanos time) {
@@ -995,20 +1153,30 @@ private:
         return none;
     }
 
-    void on_applied(std::uint32_t s, const input& in) {
+    // The store of server s changed, by a client line (from_client), or by a record `carried`
+    // whose update, when the sender knew it, is `update`.
+    void on_applied(std::uint32_t s, std::uint32_t update, const core::record_ptr* carried, bool from_client) {
         // A FLOOD or REPAIR that changed the store stored the record it carried, and the update
         // of that record came with it when the sender knew it: no lookup for most applications.
         const core::record_ptr& p = servers_[s].node->records().last_changed_shared();
         bool issued = false;
-        const std::uint32_t u = in.update != none && p == in.carried ? in.update : update_of(s, p, in.k == input::client, issued);
-        if (u == none) return;
+        const std::uint32_t u = update != none && carried && p == *carried ? update : update_of(s, p, from_client, issued);
+        if (u == none) {
+            // A record of no update we saw issued: whatever the server held for the client, it
+            // no longer does.
+            const std::uint32_t c = client_index(*p);
+            set_holds(s, held(s, c), false);
+            return;
+        }
         // The floods this change sends carry the record: their messages carry the update too.
         applied_record_ = p.get();
         applied_update_ = u;
         const std::uint32_t c = update_client_[u];
-        auto& h = held(s);
-        const bool was_fresh = h[c] != none && h[c] == latest_[c];
-        h[c] = u;
+        std::uint32_t& h = held(s, c);
+        const bool was_fresh = h != none && h == latest_[c];
+        set_holds(s, h, false);
+        set_holds(s, u, true);
+        h = u;
         if (issued && (latest_[c] == none || core::compare(records_[u]->r, records_[latest_[c]]->r) > 0)) {
             total_holders_ -= holders_[c];
             if (latest_[c] == none) ++clients_with_updates_;
@@ -1037,10 +1205,10 @@ private:
             std::uint32_t best = none;
             bool latest_survives = false;
             for (std::uint32_t s = 0; s < servers_.size() && !latest_survives; ++s) {
-                const auto& h = servers_[s].held;
-                if (c >= h.size() || h[c] == none) continue;
-                latest_survives = h[c] == latest_[c];
-                if (best == none || core::compare(records_[h[c]]->r, records_[best]->r) > 0) best = h[c];
+                const std::uint32_t h = held(s, c);
+                if (h == none) continue;
+                latest_survives = h == latest_[c];
+                if (best == none || core::compare(records_[h]->r, records_[best]->r) > 0) best = h;
             }
             if (latest_survives) continue;
             total_holders_ -= holders_[c];
@@ -1050,19 +1218,16 @@ private:
                 --clients_with_updates_;
                 continue;
             }
-            for (std::uint32_t s = 0; s < servers_.size(); ++s) {
-                const auto& h = servers_[s].held;
-                if (servers_[s].up && c < h.size() && h[c] == best) ++holders_[c];
-            }
+            for (std::uint32_t s = 0; s < servers_.size(); ++s)
+                if (servers_[s].up && held(s, c) == best) ++holders_[c];
             total_holders_ += holders_[c];
         }
         note_staleness();
     }
 
     void set_live(std::uint32_t s, bool live) {
-        auto& h = held(s);
         for (std::uint32_t c = 0; c < latest_.size(); ++c)
-            if (h[c] != none && h[c] == latest_[c]) {
+            if (held(s, c) != none && held(s, c) == latest_[c]) {
                 holders_[c] += live ? 1 : -1;
                 total_holders_ += live ? 1 : -1;
             }
@@ -1236,6 +1401,10 @@ private:
     const places_fn& places_;
     std::shared_ptr<const core::node::server_names> names_ = core::node::names_of(s_.herd);
     std::vector<server_state> servers_;
+    std::vector<char> has_processing_;  // by server: st.processing, read by every delivery
+    // By server: where its store's slots are, for prefetching (core::store::slots_for_prefetch),
+    // as of its store's last change; empty while it has no store.
+    std::vector<core::store::slot_span> slot_spans_ = std::vector<core::store::slot_span>(s_.servers.size());
     std::map<std::string, std::uint32_t, std::less<>> index_;
     std::vector<link_state> links_;
     std::vector<dir_state> dirs_;
@@ -1262,14 +1431,24 @@ private:
     // Updates by (client index, client time), to find an update by its record's content.
     std::unordered_multimap<std::uint64_t, std::uint32_t> updates_by_time_;
     bool updates_indexed_ = false;
-    std::vector<core::record_ptr> records_;       // by update
+    // By update (a deque: a reference to one stays valid while more are added).
+    std::deque<core::record_ptr> records_;
     std::vector<std::uint32_t> update_client_;    // by update: the client index
     // The record the input being handled stored, and its update (on_applied sets them, perform
     // gives the update to the messages that carry that record, and clears them).
     const core::stored_record* applied_record_ = nullptr;
     std::uint32_t applied_update_ = none;
     client_table clients_;
+    // By update, a bit for each server: the server holds that update's record (held[c] is the
+    // update, and the store has not taken a record of no update since). Kept for the first
+    // updates up to 256 MiB of bits; a later update is looked up in the store.
+    std::size_t holds_words_ = std::max<std::size_t>(1, (s_.servers.size() + 63) / 64);
+    std::size_t holds_updates_max_ = (std::size_t{256} << 20) / (8 * holds_words_);
+    std::vector<std::uint64_t> holds_bits_;
     std::vector<std::uint32_t> latest_, holders_;
+    // By client, then server: the update the server holds (held()). A client's row is
+    // together, as the servers store its update one after another.
+    std::vector<std::uint32_t> held_;
     std::uint64_t total_holders_ = 0, clients_with_updates_ = 0;
     std::uint32_t live_ = static_cast<std::uint32_t>(s_.servers.size());
     nanos next_sample_ = 0;
