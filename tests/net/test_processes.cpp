@@ -155,15 +155,22 @@ std::chrono::system_clock::time_point log_time(const std::string& line) {
     return secs + std::chrono::microseconds(std::stoll(line.substr(20, 6)));
 }
 
-// The first line holding `text` after the last line holding `after`; "" when there is none.
-std::string first_line_after(const std::string& log, std::string_view after, std::string_view text) {
-    const auto from = log.rfind(after);
-    if (from == std::string::npos) return {};
-    const auto at = log.find(text, from);
-    if (at == std::string::npos) return {};
-    const auto begin = log.rfind('\n', at);
-    const auto end = log.find('\n', at);
-    return log.substr(begin == std::string::npos ? 0 : begin + 1, end - (begin == std::string::npos ? 0 : begin + 1));
+// The first line holding `text` after the first line holding `after` that was written at or
+// after `since`; "" when there is none (yet: a server flushes its log every 250 ms, so the file
+// may hold only an earlier run's lines).
+std::string first_line_after(const std::string& log, std::string_view after, std::string_view text,
+                             std::chrono::system_clock::time_point since) {
+    auto line_at = [&](std::size_t at) {
+        const auto begin = log.rfind('\n', at);
+        const auto first = begin == std::string::npos ? 0 : begin + 1;
+        return log.substr(first, log.find('\n', at) - first);
+    };
+    for (auto from = log.find(after); from != std::string::npos; from = log.find(after, from + 1)) {
+        if (log_time(line_at(from)) < since) continue;
+        const auto at = log.find(text, from);
+        return at == std::string::npos ? std::string() : line_at(at);
+    }
+    return {};
 }
 
 }  // namespace
@@ -200,6 +207,7 @@ TEST_CASE("a killed server restarted with repair on connect knows every record w
     for (int i = 0; i < 5; ++i) update("Welsh", i, 20);
     for (int i = 5; i < 10; ++i) update("Goloman", i, 20);
 
+    const auto restarted_at = std::chrono::system_clock::now();
     REQUIRE(procs.start("Holiday", ports["Holiday"]));
     // Poll Holiday until it knows every record (the newest of each client).
     auto knows_everything = [&] {
@@ -222,7 +230,9 @@ TEST_CASE("a killed server restarted with repair on connect knows every record w
     REQUIRE(testing::file_contains(log_file, "info link to "));
     std::string link_line;
     const auto until = std::chrono::steady_clock::now() + 3s;
-    while ((link_line = first_line_after(testing::read_file(log_file), " start Holiday listening", " info link to ")).empty() &&
+    // The restarted Holiday's first link (not the killed one's, whose lines come first in the file).
+    while ((link_line = first_line_after(testing::read_file(log_file), " start Holiday listening", " info link to ",
+                                         restarted_at)).empty() &&
            std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(50ms);
     REQUIRE_FALSE(link_line.empty());
