@@ -44,12 +44,6 @@ double percentile(std::vector<double>& v, double p) {
     return v[std::clamp<std::size_t>(k, 1, v.size()) - 1];
 }
 
-std::string client_time(core::nanos t) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%lld.%09lld", static_cast<long long>(t / 1'000'000'000),
-                  static_cast<long long>(t % 1'000'000'000));
-    return buf;
-}
 
 tcp::endpoint endpoint_of(const core::server_info& s) {
     return {asio::ip::make_address(s.host), s.port};
@@ -85,6 +79,12 @@ void append_client_time(std::string& out, core::nanos t) {
     long long ns = t % 1'000'000'000;
     for (int i = 8; i >= 0; --i, ns /= 10) r.ptr[i] = static_cast<char>('0' + ns % 10);
     out.append(buf, r.ptr + 9);
+}
+
+std::string client_time(core::nanos t) {
+    std::string s;
+    append_client_time(s, t);
+    return s;
 }
 
 // One client connection in a closed loop: `pipeline` requests written at once, then their
