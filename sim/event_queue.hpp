@@ -9,6 +9,7 @@
 // of a FIFO link takes the place of the one being delivered), where pop() then push() would
 // make two.
 
+#include <algorithm>
 #include <cassert>
 #include <cstddef>
 #include <vector>
@@ -27,12 +28,25 @@ public:
         return heap_.front();
     }
 
-    // The events that may be first once top() is gone (its children, at most four), for a host
-    // that prefetches what they will touch: `count` of them from the returned pointer.
-    const Event* after_top(std::size_t& count) const {
-        count = heap_.size() > arity ? arity : (heap_.empty() ? 0 : heap_.size() - 1);
-        return heap_.data() + 1;
+    // The event that will be first once top() is gone (the least of its children), unless
+    // the one that replaces it is earlier; null when top() is alone. For a host that prefetches
+    // what the next events will touch.
+    const Event* next_after_top() const {
+        const std::size_t n = heap_.size();
+        if (n < 2) return nullptr;
+        const std::size_t end = std::min(n, arity + 1);
+        std::size_t least = 1;
+        for (std::size_t c = 2; c < end; ++c)
+            if (heap_[c] < heap_[least]) least = c;
+        return &heap_[least];
     }
+    // The children of the event at `e` (in this queue): `count` of them from the returned pointer.
+    const Event* children_of(const Event* e, std::size_t& count) const {
+        const std::size_t first = arity * static_cast<std::size_t>(e - heap_.data()) + 1;
+        count = heap_.size() > first ? std::min(heap_.size() - first, arity) : 0;
+        return heap_.data() + std::min(first, heap_.size());
+    }
+
     void push(const Event& e) {
         heap_.push_back(e);
         std::size_t i = heap_.size() - 1;

@@ -12,24 +12,10 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 
 __extension__ typedef unsigned __int128 u128;
 
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
 }  // namespace
 
 rng::rng(std::uint64_t seed) {
     for (auto& s : s_) s = splitmix64(seed);
-}
-
-std::uint64_t rng::next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
 }
 
 std::uint64_t rng::below(std::uint64_t n) {

@@ -13,7 +13,18 @@ class rng {
 public:
     explicit rng(std::uint64_t seed = 0);
 
-    std::uint64_t next();
+    // Inline: every message draws from its link's stream (a latency, a loss, a duplicate).
+    std::uint64_t next() {
+        const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+        const std::uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = rotl(s_[3], 45);
+        return result;
+    }
     // Uniform in [0, 1) with 53 bits.
     double uniform01() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
     // Uniform in [0, n) for n > 0, without modulo bias (Lemire's method with rejection).
@@ -25,6 +36,8 @@ public:
     static rng derive(std::uint64_t root_seed, std::string_view name);
 
 private:
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
     std::uint64_t s_[4];
 };
 

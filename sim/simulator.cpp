@@ -13,9 +13,13 @@
 #include <optional>
 #include <regex>
 #include <unordered_map>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/node.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/format.hpp"
 #include "sim/random.hpp"
 
 namespace herd::sim {
@@ -79,11 +83,10 @@ std::string format_time(nanos t) {
     return std::string(buf, write_time(buf, t));
 }
 
-// printf's "%+.6f": std::to_chars with a precision gives the same digits (it is specified as
-// printf in the C locale) at a fraction of the cost.
+// printf's "%+.6f" (write_fixed6 writes the digits exactly as printf would).
 char* write_degrees(char* p, char* end, double v) {
     if (!std::signbit(v)) *p++ = '+';
-    return std::to_chars(p, end, v, std::chars_format::fixed, 6).ptr;
+    return write_fixed6(p, end, v);
 }
 
 // Counters are kept in arrays by index during the run and named in finish().
@@ -125,8 +128,8 @@ enum : std::uint32_t { ev_deliver, ev_line, ev_places, ev_fault, ev_gen, ev_proc
 // a JSON object for each would cost more than simulating it. Keys are fixed ASCII; values are
 // escaped as JSON strings (the text is UTF-8: it comes from the scenario, the core and the index).
 // The line is written straight into a scratch buffer the caller keeps (it soon has room for any
-// line; each part first makes room for its longest form), and done() copies it out at its exact
-// size: the timeline may hold millions of lines.
+// line; each part first makes room for its longest form), and done() gives it for the timeline
+// to copy: the timeline may hold millions of lines.
 class json_line {
 public:
     json_line(std::vector<char>& scratch, nanos t, std::string_view event) : buf_(scratch) {
@@ -143,14 +146,11 @@ public:
         room(key.size() + 8 + 6 * v.size());  // "\u00xx" is the longest escape
         head(key);
         *p_++ = '"';
-        // Runs of characters that need no escape are copied whole; eight at a time are found
-        // plain at once.
+        // Runs of characters that need no escape are copied whole; sixteen (or eight) at a
+        // time are found plain at once.
         std::size_t run = 0;
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            while (i + 8 <= v.size() && plain8(v.data() + i)) i += 8;
-            if (i == v.size()) break;
+        for (std::size_t i = next_special(v, 0); i < v.size(); i = next_special(v, i + 1)) {
             const auto u = static_cast<unsigned char>(v[i]);
-            if (plain[u]) continue;
             put(v.substr(run, i - run));
             run = i + 1;
             *p_++ = '\\';
@@ -175,10 +175,11 @@ public:
         p_ = std::to_chars(p_, p_ + 20, v).ptr;
         return *this;
     }
-    std::string done() {
+    // The line, valid until the scratch buffer is next written.
+    std::string_view done() {
         room(1);
         *p_++ = '}';
-        return std::string(buf_.data(), p_);
+        return {buf_.data(), static_cast<std::size_t>(p_ - buf_.data())};
     }
 
 private:
@@ -188,6 +189,28 @@ private:
         for (int c = 0x20; c < 256; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
         return t;
     }();
+
+    // The index of the first byte of v at or after i that needs an escape, or v.size().
+    static std::size_t next_special(std::string_view v, std::size_t i) {
+        const char* s = v.data();
+        const std::size_t n = v.size();
+#ifdef __SSE2__
+        // Sixteen bytes at a time: a byte needs an escape when it is '"', '\\' or at most 0x1f
+        // (unsigned: the bytes of UTF-8 sequences are plain).
+        const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), control = _mm_set1_epi8(0x1f);
+        for (; i + 16 <= n; i += 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+            const __m128i special = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, control), x),
+                                                 _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)));
+            if (const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special)); mask != 0)
+                return i + static_cast<std::size_t>(__builtin_ctz(mask));
+        }
+#endif
+        while (i + 8 <= n && plain8(s + i)) i += 8;
+        for (; i < n; ++i)
+            if (!plain[static_cast<unsigned char>(s[i])]) return i;
+        return n;
+    }
 
     // Whether the eight bytes at p are all plain: none below 0x20, none '"' or '\\' (the
     // tests for a zero byte are exact, so a byte that needs escaping is never passed over).
@@ -257,7 +280,9 @@ struct link_state {
     bool admin_up = true;
     bool cut = false;  // by a two-way partition
     bool connected = false;
-    std::uint64_t epoch = 0;
+    // Counts the link's breaks. A link breaks at most once a fault (at most 100,000 of them),
+    // so 32 bits never wrap.
+    std::uint32_t epoch = 0;
 };
 
 struct dir_state {
@@ -272,15 +297,18 @@ struct dir_state {
 
 struct message {
     std::uint32_t dir;
+    std::uint32_t epoch;   // the link's when sent
+    std::uint32_t update;  // the update of the record, when the sender knew it; else none
     kind_index kind;
-    std::uint64_t epoch;
     // The line of a message that carries no record (a DIGEST, a refusal); a FLOOD or REPAIR
     // travels as its record. Held apart so that a message in flight takes one cache line.
     std::unique_ptr<std::string> line;
     // The record of a FLOOD or REPAIR: `carried`, or, when that is empty, the record of
     // `update` (simulation::records_), which lives as long as the run.
     core::record_ptr carried;
-    std::uint32_t update;  // the update of the record, when the sender knew it; else none
+    // The record's stored_record::key (0 for a line), copied when it is sent: the receiver's
+    // store slot can then be asked for before the record itself has come from memory.
+    std::uint64_t key;
 };
 
 // Messages in flight in one direction of a FIFO link, in sending order, which is also delivery
@@ -305,6 +333,9 @@ struct fifo_queue {
     const entry* next_slot() const {
         return count_ < ring_.size() ? &ring_[(head_ + count_) & (ring_.size() - 1)] : nullptr;
     }
+    // The entry after the first, if any (for prefetching): its time and sequence number are
+    // read as soon as the first is delivered.
+    const entry* second() const { return count_ > 1 ? &ring_[(head_ + 1) & (ring_.size() - 1)] : nullptr; }
     // Drops the first entry (its message moved out by the caller).
     void pop_front() {
         head_ = (head_ + 1) & (ring_.size() - 1);
@@ -393,6 +424,7 @@ public:
             adjacent[l.b].push_back(l.a);
         }
         for (auto& [name, list] : adjacent) std::sort(list.begin(), list.end());
+        servers_.reserve(s.servers.size());  // a server_state is copied, not moved, when it grows
         for (std::size_t i = 0; i < s.servers.size(); ++i) {
             server_state st;
             st.name = s.servers[i].name;
@@ -544,18 +576,32 @@ private:
 
     void handle(std::uint32_t s, const input& in) {
         if (in.k == input::peer && in.carried) return handle_record(s, in.at, in.carried, in.repair, in.update);
+        if (in.k == input::client) return handle_client(s, in.conn, in.text);
         auto& st = servers_[s];
         auto& n = *st.node;
         const nanos node_now = s_.start_time + now_ + st.clock_offset;
         const auto version = n.records().version();
-        switch (in.k) {
-            case input::peer: n.peer_line(servers_[in.from].name, in.text, node_now); break;
-            case input::client: n.client_line(in.conn, in.text, node_now); break;
-            case input::places: n.places_done(in.request, {true, in.text, {}}, node_now); break;
-        }
+        if (in.k == input::peer)
+            n.peer_line(servers_[in.from].name, in.text, node_now);
+        else
+            n.places_done(in.request, {true, in.text, {}}, node_now);
         if (n.records().version() != version) {
             slot_spans_[s] = n.records().slots_for_prefetch();
-            on_applied(s, none, nullptr, in.k == input::client);
+            on_applied(s, none, nullptr, false);
+        }
+        perform(s);
+    }
+
+    // A client line, handed over as it is (a server without a processing delay takes it at
+    // once, and its text need not be kept).
+    void handle_client(std::uint32_t s, core::conn_id conn, std::string_view line) {
+        auto& st = servers_[s];
+        auto& n = *st.node;
+        const auto version = n.records().version();
+        n.client_line(conn, line, s_.start_time + now_ + st.clock_offset);
+        if (n.records().version() != version) {
+            slot_spans_[s] = n.records().slots_for_prefetch();
+            on_applied(s, none, nullptr, true);
         }
         perform(s);
     }
@@ -594,11 +640,15 @@ private:
                     // A FLOOD to every live neighbour but one, in neighbour order.
                     const auto& st = servers_[s];
                     const std::uint64_t bytes = carried_bytes(*sd->carried, kind_flood);
-                    // Each message is written where no cache line has been for long: ask for
-                    // them all first.
-                    for (std::size_t i = 0; i < st.neighbours.size(); ++i)
-                        if (const std::uint32_t q = dirs_[st.dir_to[i]].fifo; q != none)
+                    // Each message is written where no cache line has been for long, and each
+                    // direction's link and counters are read: ask for them all first.
+                    for (std::size_t i = 0; i < st.neighbours.size(); ++i) {
+                        const std::uint32_t d = st.dir_to[i];
+                        core::store::prefetch_line(&by_dir_[d]);
+                        core::store::prefetch_line(&links_[dirs_[d].link]);
+                        if (const std::uint32_t q = dirs_[d].fifo; q != none)
                             if (const auto* slot = fifos_[q].next_slot()) core::store::prefetch_line(slot);
+                    }
                     for (std::size_t i = 0; i < st.neighbours.size(); ++i)
                         if (i != sd->except && st.node->is_up_at(i))
                             send(s, st.dir_to[i], kind_flood, bytes, {}, sd->carried, u);
@@ -712,6 +762,7 @@ private:
         // alone, and sending and delivering touch no reference count.
         core::record_ptr carried;
         if (record && (update == none || records_[update] != record)) carried = record;
+        const std::uint64_t key = record ? record->key : 0;
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
@@ -721,7 +772,7 @@ private:
             if (dir.fifo == none) dir.fifo = new_fifo(d);
             auto& q = fifos_[dir.fifo];
             const bool first = q.empty();
-            q.push_back({at, seq_, {d, kind, link.epoch, std::move(text), std::move(carried), update}});
+            q.push_back({at, seq_, {d, link.epoch, update, kind, std::move(text), std::move(carried), key}});
             if (first) queue_.push(event{at, seq_, ev_fifo | (std::uint64_t{dir.fifo} << 3)});
             ++seq_;
             return;
@@ -730,10 +781,10 @@ private:
         if (!free_msgs_.empty()) {
             slot = free_msgs_.back();
             free_msgs_.pop_back();
-            msgs_[slot] = {d, kind, link.epoch, std::move(text), std::move(carried), update};
+            msgs_[slot] = {d, link.epoch, update, kind, std::move(text), std::move(carried), key};
         } else {
             slot = static_cast<std::uint32_t>(msgs_.size());
-            msgs_.push_back({d, kind, link.epoch, std::move(text), std::move(carried), update});
+            msgs_.push_back({d, link.epoch, update, kind, std::move(text), std::move(carried), key});
         }
         push(at, ev_deliver, slot);
     }
@@ -767,13 +818,24 @@ private:
         deliver(m);
     }
 
-    // The messages that may be delivered next (the event queue's next candidates): a big herd's
-    // messages wait long in memory, and each is a cache miss when it arrives.
+    // The message that will most likely be delivered next (the least of the first event's
+    // children) and where it goes: a big herd's messages wait long in memory, and each is a
+    // cache miss when it arrives. Then the FIFO queues of that event's children, the candidates
+    // an event later: finding a queue's first message reads the queue (where its ring is), and
+    // asking for it costs no read. Only these few: a prefetch that misses holds one of the
+    // processor's few fill buffers until its line comes, and too many stall the rest.
     void prefetch_after_top() {
+        const event* next = queue_.next_after_top();
+        if (!next) return;
+        if (next->kind() == ev_fifo) {
+            auto& f = fifos_[next->idx()];
+            core::store::prefetch_line(&f.front());
+            core::store::prefetch_line(&dirs_[f.dir]);
+        }
         std::size_t n;
-        const event* next = queue_.after_top(n);
+        const event* later = queue_.children_of(next, n);
         for (std::size_t i = 0; i < n; ++i)
-            if (next[i].kind() == ev_fifo) core::store::prefetch_line(&fifos_[next[i].idx()].front());
+            if (later[i].kind() == ev_fifo) core::store::prefetch_line(&fifos_[later[i].idx()]);
     }
 
     // The next event's message was asked for while this one was first (prefetch_after_top):
@@ -783,15 +845,24 @@ private:
         if (queue_.empty() || queue_.top().kind() != ev_fifo) return;
         auto& f = fifos_[queue_.top().idx()];
         const message& m = f.front().m;
+        // What its delivery reads besides the message: the message after it (whose time takes
+        // its place in the event queue), its link and its direction's counters.
+        if (const auto* next = f.second()) core::store::prefetch_line(next);
+        core::store::prefetch_line(&by_dir_[m.dir]);
+        core::store::prefetch_line(&links_[dirs_[m.dir].link]);
         if (m.line) return;
         const std::uint32_t to = dirs_[m.dir].to;
         if (m.kind == kind_flood && m.update != none && holds_update(to, m.update)) return;
         const auto& span = slot_spans_[to];
         if (!span.first) return;
-        const std::uint64_t key = record_of(m)->key;
-        core::store::prefetch_line(span.first + (key & span.mask) * span.size);
-        core::store::prefetch_line(span.sums + core::bucket_of_hash(key));
+        core::store::prefetch_line(span.first + (m.key & span.mask) * span.size);
+        core::store::prefetch_line(span.sums + core::bucket_of_hash(m.key));
         core::store::prefetch_line(span.self);
+        // The record itself: the node reads its key, client and origin, and its hash if stored.
+        const core::stored_record* rec = record_of(m).get();  // addresses only: nothing is read
+        core::store::prefetch_line(rec);
+        core::store::prefetch_line(&rec->r.origin);
+        core::store::prefetch_line(&rec->key);
     }
 
     // The record a FLOOD or REPAIR message carries.
@@ -832,8 +903,11 @@ private:
         trace_message("drop", d, kind, reason_names[reason]);
     }
 
+    // Checked here, inline: most runs trace no message, and every message would call it.
     void trace_message(const char* what, std::uint32_t d, kind_index kind, const char* reason) {
-        if (!s_.timeline_messages) return;
+        if (timeline_messages_) write_trace(what, d, kind, reason);
+    }
+    [[gnu::noinline]] void write_trace(const char* what, std::uint32_t d, kind_index kind, const char* reason) {
         json_line j(scratch_, now_, what);
         j.str("from", servers_[dirs_[d].from].name).str("to", servers_[dirs_[d].to].name).str("kind", kind_names[kind]);
         if (reason) j.str("reason", reason);
@@ -849,7 +923,7 @@ private:
         link.connected = now_connected;
         const auto& a = servers_[link.a];
         const auto& b = servers_[link.b];
-        timeline(ojson{{"t_ms", 0}, {"event", "link"}, {"a", a.name}, {"b", b.name},
+        timeline_json(ojson{{"t_ms", 0}, {"event", "link"}, {"a", a.name}, {"b", b.name},
                        {"state", now_connected ? "up" : "down"}});
         if (!now_connected) {
             // A new connection: what was in flight is lost and holds nothing up.
@@ -893,14 +967,14 @@ private:
                 links_[l].admin_up = f.k == fault::kind::link_up;
                 j["fault"] = f.k == fault::kind::link_up ? "link_up" : "link_down";
                 j["between"] = {f.a, f.b};
-                timeline(std::move(j));
+                timeline_json(j);
                 update_link(l, now_);
                 return;
             }
             case fault::kind::partition: {
                 j["fault"] = f.one_way ? "partition_one_way" : "partition";
                 j["groups"] = f.groups;
-                timeline(std::move(j));
+                timeline_json(j);
                 std::vector<std::uint32_t> group(servers_.size(), none);
                 for (std::uint32_t g = 0; g < f.groups.size(); ++g)
                     for (const auto& name : f.groups[g]) group[index_.at(name)] = g;
@@ -918,7 +992,7 @@ private:
             }
             case fault::kind::heal: {
                 j["fault"] = "heal";
-                timeline(std::move(j));
+                timeline_json(j);
                 for (auto& d : dirs_) d.blackhole = false;
                 for (auto& l : links_) l.cut = false;
                 for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, now_);
@@ -929,14 +1003,14 @@ private:
                 j["fault"] = "crash";
                 j["server"] = f.a;
                 j["lose_state"] = f.lose_state;
-                timeline(std::move(j));
+                timeline_json(j);
                 crash(s, f.lose_state);
                 return;
             }
             case fault::kind::restart: {
                 j["fault"] = "restart";
                 j["server"] = f.a;
-                timeline(std::move(j));
+                timeline_json(j);
                 restart(index_.at(f.a));
                 return;
             }
@@ -945,7 +1019,7 @@ private:
                 links_[l].params = f.params;
                 j["fault"] = "set_link";
                 j["between"] = {f.a, f.b};
-                timeline(std::move(j));
+                timeline_json(j);
                 return;
             }
         }
@@ -996,11 +1070,11 @@ private:
             line.replace(at, 5, format_time(s_.start_time + now_));
         const core::conn_id conn = next_conn_++;
         conn_line_[conn] = i;
-        client_request(index_.at(w.server), conn, std::move(line));
+        client_request(index_.at(w.server), conn, line);
     }
 
-    void client_request(std::uint32_t s, core::conn_id conn, std::string line) {
-        const std::string_view first = std::string_view(line).substr(0, line.find(' '));
+    void client_request(std::uint32_t s, core::conn_id conn, std::string_view line) {
+        const std::string_view first = line.substr(0, line.find(' '));
         ++requests_[first == "IAMAT" ? 0 : first == "WHATSAT" ? 1 : 2];
         if (!servers_[s].up) {
             ++r_.client_failures;
@@ -1008,7 +1082,8 @@ private:
             return;
         }
         timeline(json_line(scratch_, now_, "request").str("server", servers_[s].name).num("conn", conn).str("line", line).done());
-        deliver_input(s, input{input::client, 0, 0, conn, 0, std::move(line)});
+        if (!has_processing_[s]) return handle_client(s, conn, line);
+        deliver_input(s, input{input::client, 0, 0, conn, 0, std::string(line)});
     }
 
     void on_reply(std::uint32_t s, const core::reply_effect& rep) {
@@ -1036,7 +1111,8 @@ private:
         const bool whatsat = gs.r.chance(spec.whatsat_fraction);
         // "WHATSAT g<g>-c<c> <radius> <limit>" or "IAMAT g<g>-c<c> <lat><lon> <time>", as
         // snprintf's "%.3f %d" and "%+.6f%+.6f" would write them.
-        // Written into a buffer and copied out once. Each part has a bound of its own, far more
+        // Written into a buffer and handed on as a view (a server without a processing delay
+        // takes it at once; a queued one copies it). Each part has a bound of its own, far more
         // room than it takes (moved() keeps a position within ±90 and ±180 degrees; even a
         // fixed-notation double has at most 309 digits before the point), so that the
         // compiler sees every write fit.
@@ -1048,11 +1124,10 @@ private:
         *p++ = '-';
         *p++ = 'c';
         p = std::to_chars(p, buf + 80, c).ptr;
-        std::string line;
         if (whatsat) {
-            line.reserve(static_cast<std::size_t>(p - buf) + gs.whatsat_tail.size());
-            line.assign(buf, p);
-            line += gs.whatsat_tail;
+            const std::size_t tail = std::min<std::size_t>(gs.whatsat_tail.size(), 100);  // 64 at most
+            std::memcpy(p, gs.whatsat_tail.data(), tail);
+            p += tail;
         } else {
             const double angle = 2 * M_PI * gs.r.uniform01();
             auto& at = gs.pos[c];
@@ -1062,9 +1137,8 @@ private:
             p = write_degrees(p, buf + 1000, at.second);
             *p++ = ' ';
             p = write_time(p, s_.start_time + now_);
-            line.assign(buf, p);
         }
-        client_request(s, next_conn_++, std::move(line));
+        client_request(s, next_conn_++, std::string_view(buf, static_cast<std::size_t>(p - buf)));
         const nanos next = now_ + std::max<nanos>(1, gap(spec, gs.r));
         if (next <= spec.to) push(next, ev_gen, g);
     }
@@ -1261,16 +1335,16 @@ private:
         timeline(json_line(scratch_, t, "stale").num("stale", stale()).num("live_servers", live_).done());
     }
 
-    void timeline(std::string line) {
-        if (r_.timeline.size() < timeline_max) r_.timeline.push_back(std::move(line));
+    void timeline(std::string_view line) {
+        if (r_.timeline.size() < timeline_max) r_.timeline.push_back(line);
     }
 
     // The rare events (faults, link changes) carry nested values: nlohmann writes those.
-    void timeline(ojson j) {
+    void timeline_json(const ojson& j) {
         std::string line = j.dump(-1, ' ', false, ojson::error_handler_t::replace);
         // t_ms goes in as exact text; nlohmann would print a double.
         line.replace(line.find("\"t_ms\":0"), 8, "\"t_ms\":" + format_ms(now_));
-        timeline(std::move(line));
+        timeline(line);
     }
 
     void finish() {
@@ -1397,6 +1471,7 @@ private:
     static constexpr std::uint64_t samples_max = 1'000'000;
 
     const scenario& s_;
+    const bool timeline_messages_ = s_.timeline_messages;
     std::uint64_t seed_;
     const places_fn& places_;
     std::shared_ptr<const core::node::server_names> names_ = core::node::names_of(s_.herd);
@@ -1586,7 +1661,8 @@ std::string updates_csv(const scenario& s, const run_result& r) {
 
 std::string timeline_jsonl(const run_result& r) {
     std::string out;
-    for (const auto& l : r.timeline) {
+    out.reserve(r.timeline.text_bytes() + r.timeline.size());
+    for (const std::string_view l : r.timeline) {
         out += l;
         out += '\n';
     }

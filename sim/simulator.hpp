@@ -5,10 +5,14 @@
 // derived from the scenario's seed. run() is deterministic: the same scenario and seed give the
 // same result, byte for byte, in every output.
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/scenario.hpp"
@@ -41,6 +45,62 @@ struct expectation_result {
     std::string detail;
 };
 
+// The timeline's lines (JSON objects, without their '\n'), in order. They are kept end to end
+// in blocks of a mebibyte, each line a view into its block: a run writes up to millions, and a
+// string apiece would cost an allocation and some 48 bytes more each. Iterating gives
+// std::string_views; a copy copies the text (the views then point into the copy's blocks).
+class timeline_lines {
+public:
+    timeline_lines() = default;
+    timeline_lines(const timeline_lines& o) { append(o); }
+    timeline_lines(timeline_lines&& o) noexcept { swap(o); }
+    timeline_lines& operator=(timeline_lines o) noexcept {
+        swap(o);
+        return *this;
+    }
+
+    void push_back(std::string_view line) {
+        if (cap_ - used_ < line.size()) new_block(line.size());
+        char* at = blocks_.back().get() + used_;
+        if (!line.empty()) std::memcpy(at, line.data(), line.size());
+        used_ += line.size();
+        text_bytes_ += line.size();
+        lines_.emplace_back(at, line.size());
+    }
+
+    std::size_t size() const { return lines_.size(); }
+    bool empty() const { return lines_.empty(); }
+    std::string_view operator[](std::size_t i) const { return lines_[i]; }
+    std::vector<std::string_view>::const_iterator begin() const { return lines_.begin(); }
+    std::vector<std::string_view>::const_iterator end() const { return lines_.end(); }
+    // The bytes of every line, without newlines.
+    std::size_t text_bytes() const { return text_bytes_; }
+
+private:
+    static constexpr std::size_t block_bytes = std::size_t{1} << 20;
+
+    void new_block(std::size_t at_least) {
+        cap_ = std::max(block_bytes, at_least);
+        blocks_.push_back(std::make_unique_for_overwrite<char[]>(cap_));
+        used_ = 0;
+    }
+    void append(const timeline_lines& o) {
+        for (std::string_view l : o) push_back(l);
+    }
+    void swap(timeline_lines& o) noexcept {
+        blocks_.swap(o.blocks_);
+        lines_.swap(o.lines_);
+        std::swap(used_, o.used_);
+        std::swap(cap_, o.cap_);
+        std::swap(text_bytes_, o.text_bytes_);
+    }
+
+    std::vector<std::unique_ptr<char[]>> blocks_;
+    std::size_t used_ = 0, cap_ = 0;  // of the last block
+    std::size_t text_bytes_ = 0;
+    std::vector<std::string_view> lines_;
+};
+
 struct run_result {
     std::uint64_t seed = 0;
     std::uint64_t events = 0;
@@ -57,7 +117,7 @@ struct run_result {
     bool converged = false;
     std::optional<core::nanos> converged_at;  // when the last stale record became fresh
     std::uint64_t stale_final = 0;
-    std::vector<std::string> timeline;  // JSON lines
+    timeline_lines timeline;
     std::vector<expectation_result> expectations;
     bool ok = true;
 };

@@ -288,12 +288,12 @@ TEST_CASE("a FLOOD repeat skipped by the simulator leaves every store as the nod
 }
 
 TEST_CASE("the timeline escapes quotes, backslashes and control characters wherever they fall in a line", "[sim]") {
-    // Special characters at every offset from 0 to 20, so that each falls in every position of
-    // the eight-byte blocks the writer scans, among plain ASCII and UTF-8.
+    // Special characters at every offset from 0 to 40, so that each falls in every position of
+    // the sixteen- and eight-byte blocks the writer scans, among plain ASCII and UTF-8.
     const std::string specials[] = {"\"", "\\", "\x01", "\x1f", "\t", "\xc3\xa9"};  // and each reply ends in \n
     json lines = json::array();
     std::vector<std::string> sent;
-    for (int at = 0; at <= 20; ++at)
+    for (int at = 0; at <= 40; ++at)
         for (const auto& sp : specials) {
             const std::string line = "WHATSAT " + std::string(static_cast<std::size_t>(at), 'x') + sp + "abcdefghijklmnop";
             sent.push_back(line);
