@@ -59,6 +59,8 @@ void add_net_commands(CLI::App& app, int& exit_code) {
     bench->add_option("--whatsat-fraction", b->second.whatsat_fraction, "Share of WHATSAT requests")->capture_default_str()->check(CLI::Range(0.0, 1.0));
     bench->add_option("--pipeline", b->second.pipeline, "Requests in flight per connection")->capture_default_str()->check(CLI::Range(1, 1000));
     bench->add_flag("--start", *start, "Start the herd in this process first, as herd up does but without logs; the load runs on a thread of its own");
+    bench->add_flag("--poll-farthest", b->second.poll_farthest,
+                    "With --start: time the update's arrival at the farthest server by asking it WHATSAT (as for an external herd), not by watching it apply the update");
     bench->add_option("--threads", b->first.threads, "With --start: threads for the servers (default: one per core, at most one per server)")
         ->check(CLI::Range(1, 1024));
     bench->callback([b, start, &exit_code] {
@@ -66,7 +68,7 @@ void add_net_commands(CLI::App& app, int& exit_code) {
             const core::herd_config cfg = b->first.config.empty() ? core::seed_config() : net::load_config(b->first.config);
             std::optional<net::running_servers> herd;
             if (*start) herd.emplace(cfg, std::vector<std::string>{}, std::filesystem::path(), b->first.threads);
-            const auto r = net::run_bench(cfg, b->second);
+            const auto r = net::run_bench(cfg, b->second, herd ? &*herd : nullptr);
             net::print_bench(r, b->second, std::cout);
             exit_code = 0;
         } catch (const core::config_error& e) {

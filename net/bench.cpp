@@ -18,12 +18,16 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <ostream>
 #include <optional>
 #include <random>
 
 #include "core/protocol.hpp"
 #include "net/clock.hpp"
+#include "net/herd.hpp"
+#include "net/server.hpp"
 
 namespace herd::net {
 namespace asio = boost::asio;
@@ -69,6 +73,7 @@ struct shared_state {
     std::vector<double> latencies_ms;
     std::uint64_t errors = 0;
     std::vector<double> probe_ms;
+    std::vector<double> spread_ms;  // from the origin taking the update (watched only)
 };
 
 // Appends `t` as a client time (seconds, '.', 9 digits).
@@ -226,9 +231,86 @@ asio::awaitable<void> probe(tcp::endpoint origin_ep, std::string origin, tcp::en
     }
 }
 
+// The probe update being watched for, in a herd running in this process. The servers' line
+// observers (on their threads) take the time the origin took a probe IAMAT and the farthest
+// server applied its FLOOD, and post them to the bench's thread, where the probe waits.
+struct probe_watch {
+    std::mutex m;
+    asio::io_context* io = nullptr;  // the bench's, while the probe runs (guarded by m)
+    // On the bench's thread only:
+    std::string client;  // the update watched for
+    std::optional<steady::time_point> taken, applied;  // at the origin, at the farthest server
+    asio::steady_timer* wake = nullptr;  // the probe, while it waits
+
+    void seen(const std::string& who, bool at_origin, steady::time_point t) {
+        if (who != client) return;
+        auto& when = at_origin ? taken : applied;
+        if (when) return;
+        when = t;
+        if (taken && applied && wake != nullptr) wake->cancel();
+    }
+
+    // A line observer for a server that posts the time of each probe line `kind` (its client in
+    // field `field`) to the bench.
+    static std::function<void(std::string_view)> observer(std::shared_ptr<probe_watch> w, std::string_view kind,
+                                                          int field) {
+        return [w, kind, field](std::string_view line) {
+            if (!line.starts_with(kind)) return;
+            const std::string_view client = field_of(line, field);
+            if (!client.starts_with("probe")) return;
+            const auto t = steady::now();
+            std::lock_guard lock(w->m);
+            if (w->io != nullptr)
+                asio::post(*w->io, [w, who = std::string(client), origin = kind == "IAMAT ", t] { w->seen(who, origin, t); });
+        };
+    }
+
+    // Field `i` of a line as the node and the bench write them (one space between fields).
+    static std::string_view field_of(std::string_view line, int i) {
+        std::size_t at = 0;
+        for (; i > 0; --i) {
+            at = line.find(' ', at);
+            if (at == std::string_view::npos) return {};
+            ++at;
+        }
+        return line.substr(at, line.find(' ', at) - at);
+    }
+};
+
+// Updates at the origin, each watched for at the origin and the farthest server of a herd in
+// this process: the delays are from the IAMAT's write, and from the origin taking it, to the
+// farthest server applying it (its FLOOD in). The next update goes once the IAMAT's reply came
+// and the update arrived, as with polling.
+asio::awaitable<void> probe_applied(tcp::endpoint origin_ep, std::shared_ptr<probe_watch> w, shared_state& st) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    asker at_origin{origin_ep, {}, {}};
+    for (int i = 0; steady::now() < st.deadline; ++i) {
+        w->client = "probe" + std::to_string(i);
+        w->taken.reset();
+        w->applied.reset();
+        const auto t0 = steady::now();
+        co_await at_origin.ask("IAMAT " + w->client + " +1+1 " + client_time(system_now()) + "\n");
+        // An update that has not arrived within a second was sent before the links were up
+        // (or lost with a link): count it missing and take the next.
+        if (!w->taken || !w->applied) {
+            error_code ec;
+            timer.expires_at(t0 + std::chrono::seconds(1));
+            w->wake = &timer;
+            co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            w->wake = nullptr;
+        }
+        if (w->taken && w->applied) {
+            st.probe_ms.push_back(ms_between(t0, *w->applied));
+            st.spread_ms.push_back(ms_between(*w->taken, *w->applied));
+        }
+        timer.expires_after(std::chrono::milliseconds(20));
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
 }  // namespace
 
-bench_result run_bench(const core::herd_config& cfg, const bench_options& o) {
+bench_result run_bench(const core::herd_config& cfg, const bench_options& o, running_servers* in_process) {
     asio::io_context io(1);
     shared_state st;
     const auto start = steady::now();
@@ -239,9 +321,30 @@ bench_result run_bench(const core::herd_config& cfg, const bench_options& o) {
     bench_result r;
     r.origin = servers.front().name;
     r.farthest = farthest_from(cfg.herd, r.origin);
-    asio::co_spawn(io, probe(endpoint_of(servers.front()), r.origin, endpoint_of(*cfg.herd.find(r.farthest)), st),
-                   asio::detached);
+    server* origin = in_process != nullptr && !o.poll_farthest ? in_process->find(r.origin) : nullptr;
+    server* far = in_process != nullptr && !o.poll_farthest ? in_process->find(r.farthest) : nullptr;
+    std::shared_ptr<probe_watch> watch;
+    // (A herd of one server has no farthest other server: it is asked, as before.)
+    if (origin != nullptr && far != nullptr && origin != far) {
+        // Watch the servers take and apply the probe's updates, rather than ask the farthest:
+        // asking adds a client round trip there to every figure.
+        r.farthest_method = "applied";
+        watch = std::make_shared<probe_watch>();
+        watch->io = &io;
+        asio::post(origin->io(), [origin, watch] { origin->set_line_observer(probe_watch::observer(watch, "IAMAT ", 1)); });
+        asio::post(far->io(), [far, watch] { far->set_line_observer(probe_watch::observer(watch, "FLOOD ", 3)); });
+        asio::co_spawn(io, probe_applied(endpoint_of(servers.front()), watch, st), asio::detached);
+    } else {
+        r.farthest_method = "WHATSAT";
+        asio::co_spawn(io, probe(endpoint_of(servers.front()), r.origin, endpoint_of(*cfg.herd.find(r.farthest)), st),
+                       asio::detached);
+    }
     io.run();
+    if (watch) {
+        // The observer stays set on the server (it may be running now): it posts nothing more.
+        std::lock_guard lock(watch->m);
+        watch->io = nullptr;
+    }
     r.seconds = std::min(ms_between(start, steady::now()), o.seconds * 1000) / 1000;
     r.requests = st.latencies_ms.size();
     r.errors = st.errors;
@@ -251,21 +354,33 @@ bench_result run_bench(const core::herd_config& cfg, const bench_options& o) {
     r.probes = st.probe_ms.size();
     r.farthest_p50_ms = percentile(st.probe_ms, 0.5);
     r.farthest_max_ms = st.probe_ms.empty() ? 0 : st.probe_ms.back();
+    r.spread_p50_ms = percentile(st.spread_ms, 0.5);
+    r.spread_max_ms = st.spread_ms.empty() ? 0 : st.spread_ms.back();
     return r;
 }
 
 void print_bench(const bench_result& r, const bench_options& o, std::ostream& out) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "%d connections, pipeline %d, %.0f%% WHATSAT, %.1f s\n"
-                  "  requests     %llu (%.0f/s), errors %llu\n"
-                  "  latency ms   p50 %.3f  p99 %.3f  max %.3f\n"
-                  "  update %s -> %s (farthest), over %llu probes: p50 %.3f ms  max %.3f ms\n",
-                  o.connections, o.pipeline, o.whatsat_fraction * 100, r.seconds,
-                  static_cast<unsigned long long>(r.requests), static_cast<double>(r.requests) / r.seconds,
-                  static_cast<unsigned long long>(r.errors), r.latency_p50_ms, r.latency_p99_ms, r.latency_max_ms,
-                  r.origin.c_str(), r.farthest.c_str(), static_cast<unsigned long long>(r.probes),
-                  r.farthest_p50_ms, r.farthest_max_ms);
+    char buf[1024];
+    int n = std::snprintf(buf, sizeof buf,
+                          "%d connections, pipeline %d, %.0f%% WHATSAT, %.1f s\n"
+                          "  requests     %llu (%.0f/s), errors %llu\n"
+                          "  latency ms   p50 %.3f  p99 %.3f  max %.3f\n",
+                          o.connections, o.pipeline, o.whatsat_fraction * 100, r.seconds,
+                          static_cast<unsigned long long>(r.requests), static_cast<double>(r.requests) / r.seconds,
+                          static_cast<unsigned long long>(r.errors), r.latency_p50_ms, r.latency_p99_ms,
+                          r.latency_max_ms);
+    if (r.farthest_method == "applied")
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n),
+                      "  update %s -> %s (farthest), watched at the servers, over %llu probes:\n"
+                      "    from the IAMAT's write  p50 %.3f ms  max %.3f ms\n"
+                      "    from %s taking it  p50 %.3f ms  max %.3f ms\n",
+                      r.origin.c_str(), r.farthest.c_str(), static_cast<unsigned long long>(r.probes),
+                      r.farthest_p50_ms, r.farthest_max_ms, r.origin.c_str(), r.spread_p50_ms, r.spread_max_ms);
+    else
+        std::snprintf(buf + n, sizeof buf - static_cast<std::size_t>(n),
+                      "  update %s -> %s (farthest), asked by WHATSAT there, over %llu probes: p50 %.3f ms  max %.3f ms\n",
+                      r.origin.c_str(), r.farthest.c_str(), static_cast<unsigned long long>(r.probes),
+                      r.farthest_p50_ms, r.farthest_max_ms);
     out << buf;
 }
 

@@ -11,11 +11,17 @@
 
 namespace herd::net {
 
+class running_servers;
+
 struct bench_options {
     int connections = 64;
     double seconds = 5;
     double whatsat_fraction = 0;
     int pipeline = 1;  // requests in flight per connection
+    // With the herd in this process: find when an update reaches the farthest server by
+    // asking it WHATSAT over a client connection, as for an external herd, rather than by
+    // watching it apply the update.
+    bool poll_farthest = false;
 };
 
 struct bench_result {
@@ -24,12 +30,20 @@ struct bench_result {
     double seconds = 0;
     double latency_p50_ms = 0, latency_p99_ms = 0, latency_max_ms = 0;
     std::uint64_t probes = 0;
-    double farthest_p50_ms = 0, farthest_max_ms = 0;
+    double farthest_p50_ms = 0, farthest_max_ms = 0;  // from the probe's IAMAT write
+    // Watched in this process only: from the origin taking the update (as `herd sim` measures
+    // propagation: 0 at the origin).
+    double spread_p50_ms = 0, spread_max_ms = 0;
     std::string origin, farthest;
+    // How the farthest server's delay was taken: "applied" (watched at the server, in this
+    // process) or "WHATSAT" (asked there; includes a client round trip to that server).
+    std::string farthest_method;
 };
 
 // Runs the load against the servers of `cfg` (which must be running) and returns the figures.
-bench_result run_bench(const core::herd_config& cfg, const bench_options& o);
+// With `in_process` (the herd running in this process), the probe watches the farthest server
+// apply each update, unless o.poll_farthest.
+bench_result run_bench(const core::herd_config& cfg, const bench_options& o, running_servers* in_process = nullptr);
 
 void print_bench(const bench_result& r, const bench_options& o, std::ostream& out);
 

@@ -58,6 +58,12 @@ void running_servers::describe(std::ostream& out) const {
     out.flush();
 }
 
+server* running_servers::find(const std::string& name) const {
+    for (const auto& s : impl_->servers)
+        if (s->name() == name) return s.get();
+    return nullptr;
+}
+
 int run_herd(const core::herd_config& cfg, const std::vector<std::string>& names,
              const std::filesystem::path& log_dir, std::ostream& out, std::size_t threads_max) {
     boost::asio::io_context main_io;

@@ -13,6 +13,8 @@
 
 namespace herd::net {
 
+class server;
+
 // Reads a herd config file (a scenario file is one). Throws core::config_error.
 core::herd_config load_config(const std::string& path);
 
@@ -29,6 +31,9 @@ public:
     ~running_servers();
     // "<name> listening on port <p>, log <file>" for each server.
     void describe(std::ostream& out) const;
+    // The running server `name`, or nullptr. Its handlers run on its own thread: reach it
+    // through boost::asio::post(s->io(), ...).
+    server* find(const std::string& name) const;
 
 private:
     struct impl;

@@ -34,6 +34,9 @@ constexpr std::size_t slots_max = 100'000;  // replies held behind a slow WHATSA
 // A link that stays up this long resets its redial backoff; one that drops sooner (a neighbour
 // that refuses it, or cannot keep up) is redialled ever later, up to the cap.
 constexpr auto link_stable = std::chrono::seconds(1);
+// How often client reads hand over to the links at most (after_client_read): each hop of a
+// flood waits up to this; each hand-over costs a read and maybe a write per link.
+constexpr auto link_service_period = std::chrono::microseconds(200);
 // A node timer further off than this waits this long (the node sets it again when it fires).
 constexpr core::nanos timer_delay_max_ns = 365LL * 24 * 3600 * 1'000'000'000;
 
@@ -80,6 +83,9 @@ public:
         error_code ec;
         const auto ep = socket_.remote_endpoint(ec);
         remote_ = ec ? std::string("?") : ep.address().to_string() + ":" + std::to_string(ep.port());
+        // A link reads and writes without blocking (read_now, flush_now); the asynchronous
+        // operations are the same either way.
+        socket_.non_blocking(true, ec);
     }
 
     void start() {
@@ -138,10 +144,31 @@ public:
         }
     }
 
-    // Writes what is queued now, without waiting for the posted write (floods forwarded on a
-    // link: they must not wait behind every client of the loop).
+    // Writes what is queued now, without waiting for the posted write (floods on a link: they
+    // must not wait behind every client of the loop). A link writes without blocking first, so
+    // that no completion handler, queued behind those clients too, holds up its next flush;
+    // what the socket does not take goes by async_write.
     void flush_now() {
-        if (!closed_ && !in_flight_ && !out_.empty()) write();
+        if (closed_ || in_flight_ || out_.empty()) return;
+        if (!peer_.empty()) {
+            error_code ec;
+            const std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+            if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+                abort();
+                return;
+            }
+            out_.erase(0, n);
+            if (out_.empty()) return;
+        }
+        write();
+    }
+
+    // Reads and handles what has arrived on a link, if anything (between client reads: the
+    // link's own reader waits for the socket to be readable and holds no buffer, so the lines
+    // stay in order whichever reads them).
+    void drain() {
+        if (closed_ || closing_ || peer_.empty()) return;
+        if (read_now() == read_state::more) read_more_later();
     }
 
     // Stops reading; closes once everything queued is written.
@@ -260,38 +287,95 @@ private:
     }
 
     asio::awaitable<void> reader() {
-        // A read asks for 4 KiB, doubled each time a read fills it, up to 64 KiB: an idle
-        // connection holds little memory, a busy one reads in large pieces.
-        constexpr std::size_t read_bytes_max = 64 * 1024;
-        std::size_t read_bytes = 4 * 1024;
-        std::size_t end = 0;  // in_[0, end) holds an unfinished line
         for (;;) {
-            if (in_.size() < end + read_bytes) in_.resize(end + read_bytes);
             error_code ec;
-            const std::size_t n = co_await socket_.async_read_some(
-                asio::buffer(in_.data() + end, in_.size() - end), asio::redirect_error(asio::use_awaitable, ec));
-            if (n == in_.size() - end && read_bytes < read_bytes_max) read_bytes *= 2;
-            if (closed_ || closing_) break;
-            if (ec) {
-                // EOF: a last line without '\n' is still a command, answered before the close.
-                if (ec == asio::error::eof && end > 0) srv_.on_line(*this, std::string_view(in_.data(), end));
-                read_done_ = true;
-                if (!is_client())
+            if (!peer_.empty()) {
+                // A link waits until something arrived and reads it without blocking, rather
+                // than leave a read with its buffer pending: the server may then read it first,
+                // between client reads (drain), and its lines stay in order.
+                co_await socket_.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+                if (closed_ || closing_) break;
+                if (ec) {
                     abort();
-                else
-                    maybe_finish();
-                break;
+                    break;
+                }
+                const read_state r = read_now();
+                if (r == read_state::ended) break;
+                if (r == read_state::more) read_more_later();
+                // What its lines forward leaves at once.
+                srv_.flush_peer_links();
+                continue;
             }
-            // Every complete line that arrived, before the next read.
-            const std::size_t rest = process(0, end + n);
-            if (rest == std::string_view::npos) break;
-            end = end + n - rest;
-            if (rest > 0 && end > 0) std::memmove(in_.data(), in_.data() + rest, end);
-            if (is_client() && !closed_) touch();
-            if (!peer_.empty()) srv_.flush_peer_links();
+            reserve_read();
+            const std::size_t n = co_await socket_.async_read_some(
+                asio::buffer(in_.data() + in_end_, in_.size() - in_end_), asio::redirect_error(asio::use_awaitable, ec));
+            if (closed_ || closing_) break;
+            if (!consume(n, ec)) break;
+            if (!peer_.empty()) srv_.flush_peer_links();  // the lines made this connection a link
+            else if (is_client()) srv_.after_client_read();
         }
         in_ = std::string();
         ended();
+    }
+
+    // Room for the next read after the unfinished line. A read asks for 4 KiB, doubled each time
+    // a read fills it, up to 64 KiB: an idle connection holds little memory, a busy one reads in
+    // large pieces.
+    void reserve_read() {
+        if (in_.size() < in_end_ + read_bytes_) in_.resize(in_end_ + read_bytes_);
+    }
+
+    // Hands the lines of the `n` bytes just read after the unfinished line to the server (or
+    // ends reading on `ec`); returns whether the connection reads on.
+    bool consume(std::size_t n, error_code ec) {
+        if (ec) {
+            // EOF: a last line without '\n' is still a command, answered before the close.
+            if (ec == asio::error::eof && in_end_ > 0) srv_.on_line(*this, std::string_view(in_.data(), in_end_));
+            read_done_ = true;
+            if (!is_client())
+                abort();
+            else
+                maybe_finish();
+            return false;
+        }
+        if (n == in_.size() - in_end_ && read_bytes_ < read_bytes_max) read_bytes_ *= 2;
+        // Every complete line that arrived, before the next read.
+        const std::size_t rest = process(0, in_end_ + n);
+        if (rest == std::string_view::npos) return false;
+        in_end_ = in_end_ + n - rest;
+        if (rest > 0 && in_end_ > 0) std::memmove(in_.data(), in_.data() + rest, in_end_);
+        if (is_client() && !closed_) touch();
+        return true;
+    }
+
+    // Reads what has arrived on a link without waiting, one read's worth (up to 64 KiB), and
+    // hands its lines to the server: `more` if the read filled its buffer (there may be more),
+    // `idle` if it took all there was, `ended` if the connection reads no more.
+    enum class read_state { idle, more, ended };
+    read_state read_now() {
+        reserve_read();
+        const std::size_t room = in_.size() - in_end_;
+        error_code ec;
+        const std::size_t n = socket_.read_some(asio::buffer(in_.data() + in_end_, room), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) return read_state::idle;
+        if (!consume(n, ec) || closed_ || closing_) return read_state::ended;
+        return n < room ? read_state::idle : read_state::more;  // a short read took all there was
+    }
+
+    // A link that had more to read than one read took reads on after the handlers ready now, as
+    // an asynchronous read would: a neighbour that sends without pause must not keep the
+    // server's thread from its clients. (The link's own wait would not do: the reactor reports
+    // a socket readable when data arrives, not while unread data is left.)
+    void read_more_later() {
+        if (read_more_posted_) return;
+        read_more_posted_ = true;
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            self->read_more_posted_ = false;
+            if (self->closed_ || self->closing_) return;
+            const read_state r = self->read_now();
+            if (r == read_state::more) self->read_more_later();
+            if (r != read_state::ended) self->srv_.flush_peer_links();
+        });
     }
 
     // The reader and the writer each call this as they end; the second reports the close to the
@@ -343,16 +427,21 @@ private:
         ended();
     }
 
+    static constexpr std::size_t read_bytes_max = 64 * 1024;
+
     server& srv_;
     tcp::socket socket_;
     asio::steady_timer idle_;
     std::string in_;
+    std::size_t in_end_ = 0;  // in_[0, in_end_) holds an unfinished line
+    std::size_t read_bytes_ = 4 * 1024;
     std::string out_, batch_;
     bool write_posted_ = false;  // kick() posted a write()
     bool in_flight_ = false;     // an async_write is in flight
     bool writer_ended_ = false;
     bool read_done_ = false;
     bool closing_ = false;
+    bool read_more_posted_ = false;  // read_more_later() posted a read
     bool closed_ = false;
     bool idle_armed_ = false;
     std::deque<std::optional<std::string>> slots_;
@@ -592,6 +681,7 @@ void server::on_line(connection& c, std::string_view line) {
         log_.write_pair("peer-in", c.peer_, line);
         traffic_of(received_, line) += line.size() + 1;
         node_.peer_line(c.peer_, line, clock_());
+        if (line_observer_) line_observer_(line);
         perform(std::nullopt);
         return;
     }
@@ -621,6 +711,7 @@ void server::on_line(connection& c, std::string_view line) {
     log_.write_conn("in", c.id_, line);
     const std::uint64_t slot = c.open_slot();
     node_.client_line(c.id_, line, clock_());
+    if (line_observer_) line_observer_(line);
     perform(c.id_, slot);
 }
 
@@ -903,6 +994,20 @@ void server::fit_repair_bursts() {
 void server::flush_peer_links() {
     for (auto& [peer, p] : peers_)
         if (p.conn) p.conn->flush_now();
+}
+
+void server::after_client_read() {
+    // A link's reads and the writes the loop posts run in the order their handlers became
+    // ready, behind some thirty client reads on a loaded thread: about a millisecond per hop.
+    // Every link_service_period at most (one clock read per client read otherwise), a client
+    // read hands over to the links: what arrived on them is handled and what is queued for them
+    // written, so a flood waits for at most that long at each server.
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_link_service_) return;
+    next_link_service_ = now + link_service_period;
+    for (auto& [peer, p] : peers_)
+        if (const auto c = p.conn) c->drain();
+    flush_peer_links();
 }
 
 void server::drop_peer_links() {

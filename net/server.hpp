@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -74,6 +75,11 @@ public:
     // Herd traffic queued to neighbours, and read from them, since the server was made.
     const peer_traffic& peer_bytes_sent() const { return sent_; }
     const peer_traffic& peer_bytes_received() const { return received_; }
+    // Called with every line a client or a neighbour sends, after the node handled it, on this
+    // server's thread; set it there too. For `herd bench --start`, which watches when an update
+    // is taken at one server and reaches another without asking them over client connections;
+    // unset, it costs one test a line.
+    void set_line_observer(std::function<void(std::string_view)> f) { line_observer_ = std::move(f); }
 
 private:
     friend class connection;
@@ -103,6 +109,8 @@ private:
     // Writes what every peer link has queued now (after the lines of a read on a link: what
     // they forward leaves at once).
     void flush_peer_links();
+    // After the lines of a client read: now and then, reads the links and flushes them.
+    void after_client_read();
     // The handshake (docs/net.md): a HERD-PEER line on an accepted connection, the answer to
     // our HERD-PEER on a dialed one, a HERD-AUTH line after our challenge.
     void on_hello(connection& c, std::string_view line);
@@ -136,6 +144,8 @@ private:
     std::map<core::timer_id, node_timer> timers_;
     std::string secret_;  // the herd's shared secret; empty: peers are trusted by name
     peer_traffic sent_, received_;
+    std::function<void(std::string_view)> line_observer_;
+    std::chrono::steady_clock::time_point next_link_service_;  // after_client_read
     core::conn_id next_conn_ = 1;
     std::size_t clients_ = 0;
     bool stopping_ = false;

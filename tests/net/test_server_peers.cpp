@@ -2,8 +2,12 @@
 // sockets, servers in this process.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 #include "net/peer_auth.hpp"
 #include "net/server.hpp"
@@ -422,4 +426,100 @@ TEST_CASE("with periodic repair, a repair cut short by the peer queue limit comp
     while (f.welsh_records() < 400 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(20ms);
     CHECK(f.welsh_records() == 400);
     CHECK(f.link_stayed_up());
+}
+
+TEST_CASE("a line observer sees the IAMAT at its origin and the FLOOD it becomes at the neighbour", "[net]") {
+    const auto cfg = pair_config();
+    testing::running_herd herd(cfg, {"Holiday", "Welsh"});
+    std::mutex m;
+    std::vector<std::string> at_holiday, at_welsh;
+    herd.on_io([&] {
+        herd.server("Holiday").set_line_observer([&](std::string_view line) {
+            std::lock_guard lock(m);
+            at_holiday.emplace_back(line);
+        });
+        herd.server("Welsh").set_line_observer([&](std::string_view line) {
+            std::lock_guard lock(m);
+            at_welsh.emplace_back(line);
+        });
+    });
+    REQUIRE(testing::spread_everywhere(herd.port("Holiday"), "watched", {herd.port("Welsh")}, "AT Holiday"));
+    herd.on_io([&] {
+        // Unset again before the vectors go: the servers outlive this scope.
+        herd.server("Holiday").set_line_observer({});
+        herd.server("Welsh").set_line_observer({});
+    });
+    std::lock_guard lock(m);
+    REQUIRE(!at_holiday.empty());
+    CHECK(std::any_of(at_holiday.begin(), at_holiday.end(),
+                      [](const std::string& l) { return l.starts_with("IAMAT watched "); }));
+    const auto flood = std::find_if(at_welsh.begin(), at_welsh.end(),
+                                    [](const std::string& l) { return l.starts_with("FLOOD Holiday "); });
+    REQUIRE(flood != at_welsh.end());
+    CHECK(flood->find(" watched ") != std::string::npos);
+}
+
+TEST_CASE("lines on a link stay in order while the receiving server's client reads take them in between",
+          "[net]") {
+    // Welsh's client reads now and then read the link from Holiday themselves (so that floods
+    // do not wait behind every client): with clients busy at both ends, every FLOOD Holiday
+    // sent must arrive once, in the order it was sent.
+    const auto dir = testing::temp_folder("herd-link-order");
+    const auto cfg = pair_config();
+    {
+        testing::running_herd herd(cfg, {"Holiday", "Welsh"}, dir);
+        REQUIRE(testing::spread_everywhere(herd.port("Holiday"), "first", {herd.port("Welsh")}, "AT Holiday"));
+        std::atomic<int> bad_replies{0};  // Catch's assertions are not for other threads
+        auto load = [&bad_replies](std::uint16_t port, const std::string& client) {
+            line_client c(port);
+            for (int round = 0, t = 1; round < 100; ++round) {
+                std::string batch;
+                for (int i = 0; i < 10; ++i, ++t) batch += "IAMAT " + client + " +1+1 " + std::to_string(1600000000 + t) + "\n";
+                c.send(batch);
+                for (int i = 0; i < 10; ++i)
+                    if (!c.read_line().starts_with("AT ")) ++bad_replies;
+            }
+        };
+        std::vector<std::thread> clients;
+        for (int i = 0; i < 3; ++i) {
+            clients.emplace_back(load, herd.port("Holiday"), "h" + std::to_string(i));
+            clients.emplace_back(load, herd.port("Welsh"), "w" + std::to_string(i));
+        }
+        for (auto& t : clients) t.join();
+        CHECK(bad_replies == 0);
+        // Every flood has reached Welsh once each client's last update shows there (stopping
+        // before would cut the link with floods in flight).
+        for (int i = 0; i < 3; ++i) {
+            const std::string whatsat = "WHATSAT h" + std::to_string(i) + " 1 1";
+            std::string last;
+            for (auto until = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < until;) {
+                last = ask(herd.port("Welsh"), whatsat);
+                if (last.find(" 1600001000\n") != std::string::npos) break;
+                std::this_thread::sleep_for(5ms);
+            }
+            CHECK(last.find(" 1600001000\n") != std::string::npos);
+        }
+    }
+    // Holiday's FLOODs out to Welsh, and Welsh's FLOODs in from Holiday, in log order.
+    auto floods = [](const std::string& log, std::string_view kind) {
+        std::vector<std::string> out;
+        std::size_t at = 0;
+        while ((at = log.find(kind, at)) != std::string::npos) {
+            const auto end = log.find('\n', at);
+            std::string line = log.substr(at + kind.size(), end - at - kind.size());
+            if (line.ends_with("\\n")) line.resize(line.size() - 2);  // a line sent is logged with its newline
+            out.push_back(std::move(line));
+            at = end;
+        }
+        return out;
+    };
+    const auto sent = floods(testing::read_file(dir / "Holiday.log"), " peer-out Welsh FLOOD Holiday ");
+    const auto received = floods(testing::read_file(dir / "Welsh.log"), " peer-in Holiday FLOOD Holiday ");
+    CHECK(sent.size() >= 3000);
+    CHECK(received.size() == sent.size());
+    const auto differ = std::mismatch(sent.begin(), sent.end(), received.begin(), received.end());
+    if (differ.first != sent.end())
+        FAIL_CHECK("first difference at FLOOD " << differ.first - sent.begin() << ": sent " << *differ.first
+                                                << ", received " << (differ.second == received.end() ? "nothing" : *differ.second));
+    std::filesystem::remove_all(dir);
 }
