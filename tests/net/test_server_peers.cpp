@@ -523,3 +523,41 @@ TEST_CASE("lines on a link stay in order while the receiving server's client rea
                                                 << ", received " << (differ.second == received.end() ? "nothing" : *differ.second));
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("a neighbour that sends floods without pause does not keep the server from its clients", "[net]") {
+    // A link reads one buffer at a time and reads on behind the handlers ready then, as an
+    // asynchronous read would. Reading on until the socket was empty let a neighbour that
+    // keeps it full (here a fake Holiday writing 40 MB of FLOODs as fast as it can, far faster
+    // than Welsh applies them) hold Welsh's thread until the neighbour stopped. (Against that
+    // reading this failed in 3 of 4 runs: whether the writer keeps the socket full all along
+    // depends on how the threads are scheduled. Against this one it has not failed.)
+    const auto cfg = pair_config();
+    const auto dir = testing::temp_folder("herd-pump");  // logging every line, Welsh is slower still
+    testing::running_herd herd(cfg, {"Welsh"}, dir);
+    line_client holiday(herd.port("Welsh"), 60s);
+    holiday.send("HERD-PEER Holiday\n");  // Holiday sorts first: it dials, Welsh accepts
+    REQUIRE(holiday.read_line().starts_with("HERD-PEER Welsh"));
+    std::string floods;
+    int last = 0;
+    while (floods.size() < 40'000'000)
+        floods += "FLOOD Holiday +0.000000001 pumped +1+1 " + std::to_string(1'600'000'000 + ++last) + "\n";
+    std::atomic<bool> sent{false};
+    std::thread writer([&] {
+        holiday.send(floods);
+        sent = true;
+    });
+    // Welsh has begun applying the floods (its store has the client), and answers a client
+    // while the neighbour is still sending.
+    const std::string first = testing::ask_until(herd.port("Welsh"), "WHATSAT pumped 1 1", "AT Holiday", 30s);
+    const std::string reply = testing::ask(herd.port("Welsh"), "IAMAT other +2+2 1600000000");
+    const bool answered_while_sending = !sent;
+    writer.join();
+    CHECK(first.starts_with("AT Holiday"));
+    CHECK(reply.starts_with("AT Welsh"));
+    CHECK(answered_while_sending);
+    // Every flood was applied, in order: the last is the record Welsh ends with.
+    const std::string end = testing::ask_until(herd.port("Welsh"), "WHATSAT pumped 1 1",
+                                               "AT Holiday +0.000000001 pumped +1+1 " + std::to_string(1'600'000'000 + last), 60s);
+    CHECK(end.starts_with("AT Holiday +0.000000001 pumped +1+1 " + std::to_string(1'600'000'000 + last)));
+    std::filesystem::remove_all(dir);
+}
