@@ -577,33 +577,18 @@ private:
     void handle(std::uint32_t s, const input& in) {
         if (in.k == input::peer && in.carried) return handle_record(s, in.at, in.carried, in.repair, in.update);
         if (in.k == input::client) return handle_client(s, in.conn, in.text);
-        auto& st = servers_[s];
-        auto& n = *st.node;
-        const nanos node_now = s_.start_time + now_ + st.clock_offset;
-        const auto version = n.records().version();
-        if (in.k == input::peer)
-            n.peer_line(servers_[in.from].name, in.text, node_now);
-        else
-            n.places_done(in.request, {true, in.text, {}}, node_now);
-        if (n.records().version() != version) {
-            slot_spans_[s] = n.records().slots_for_prefetch();
-            on_applied(s, none, nullptr, false);
-        }
-        perform(s);
+        feed(s, none, nullptr, false, [&](core::node& n, nanos node_now) {
+            if (in.k == input::peer)
+                n.peer_line(servers_[in.from].name, in.text, node_now);
+            else
+                n.places_done(in.request, {true, in.text, {}}, node_now);
+        });
     }
 
     // A client line, handed over as it is (a server without a processing delay takes it at
     // once, and its text need not be kept).
     void handle_client(std::uint32_t s, core::conn_id conn, std::string_view line) {
-        auto& st = servers_[s];
-        auto& n = *st.node;
-        const auto version = n.records().version();
-        n.client_line(conn, line, s_.start_time + now_ + st.clock_offset);
-        if (n.records().version() != version) {
-            slot_spans_[s] = n.records().slots_for_prefetch();
-            on_applied(s, none, nullptr, true);
-        }
-        perform(s);
+        feed(s, none, nullptr, true, [&](core::node& n, nanos node_now) { n.client_line(conn, line, node_now); });
     }
 
     // A FLOOD or REPAIR from neighbour `at` of server s comes with its record, as the sender's
@@ -611,20 +596,29 @@ private:
     // holds it shares the one copy.
     void handle_record(std::uint32_t s, std::uint32_t at, const core::record_ptr& carried, bool repair,
                        std::uint32_t update) {
-        auto& st = servers_[s];
-        auto& n = *st.node;
         // A FLOOD of a record the server holds already changes nothing and sends nothing (the
         // node's first check, node::peer_record): most FLOODs are such repeats, and the
         // recording knows which server holds which update, in far less memory than the stores.
         if (!repair && update != none && holds_update(s, update)) {
-            assert(n.records().find(carried->r.client) && *n.records().find(carried->r.client) == carried->r);
+            assert(servers_[s].node->records().find(carried->r.client) &&
+                   *servers_[s].node->records().find(carried->r.client) == carried->r);
             return;
         }
+        feed(s, update, &carried, false,
+             [&](core::node& n, nanos node_now) { n.peer_record_at(at, carried, repair, node_now); });
+    }
+
+    // Hands server s one input (`give` calls its node, at the node's time), records what the
+    // input changed in its store, and performs the effects.
+    template <class Give>
+    void feed(std::uint32_t s, std::uint32_t update, const core::record_ptr* carried, bool from_client, Give&& give) {
+        auto& st = servers_[s];
+        auto& n = *st.node;
         const auto version = n.records().version();
-        n.peer_record_at(at, carried, repair, s_.start_time + now_ + st.clock_offset);
+        give(n, s_.start_time + now_ + st.clock_offset);
         if (n.records().version() != version) {
             slot_spans_[s] = n.records().slots_for_prefetch();
-            on_applied(s, update, &carried, false);
+            on_applied(s, update, carried, from_client);
         }
         perform(s);
     }
