@@ -16,7 +16,9 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -24,17 +26,31 @@
 
 namespace herd::testing {
 
+// The kernel may hand out a port it gave before once that socket is closed (two servers of one
+// config once got the same port). So each port is given once per process: a port already given
+// is held open and another one asked for, and the held sockets are closed at the end.
 std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind");
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
+    static std::mutex m;
+    static std::set<std::uint16_t> given;
+    const std::lock_guard lock(m);
+    std::vector<int> held;
+    std::uint16_t port = 0;
+    while (port == 0 && held.size() < 1000) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) break;
+        held.push_back(fd);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) break;
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        if (given.insert(ntohs(a.sin_port)).second) port = ntohs(a.sin_port);
+    }
+    for (const int fd : held) ::close(fd);
+    if (port == 0) throw std::runtime_error("no free loopback port");
+    return port;
 }
 
 core::herd_config seed_config_on_free_ports() {
