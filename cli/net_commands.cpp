@@ -61,6 +61,8 @@ void add_net_commands(CLI::App& app, int& exit_code) {
     bench->add_flag("--start", *start, "Start the herd in this process first, as herd up does but without logs; the load runs on a thread of its own");
     bench->add_flag("--poll-farthest", b->second.poll_farthest,
                     "With --start: time the update's arrival at the farthest server by asking it WHATSAT (as for an external herd), not by watching it apply the update");
+    bench->add_flag("--load-on-herd-threads", b->second.load_on_herd_threads,
+                    "With --start: run each load connection on the thread of the server it loads, not on a thread of its own");
     bench->add_option("--threads", b->first.threads, "With --start: threads for the servers (default: one per core, at most one per server)")
         ->check(CLI::Range(1, 1024));
     bench->callback([b, start, &exit_code] {

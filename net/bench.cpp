@@ -12,11 +12,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,10 +70,15 @@ std::string farthest_from(const core::topology& herd, const std::string& origin)
     return last;
 }
 
-struct shared_state {
-    steady::time_point deadline;
+// What one load connection measured: its own, so that connections may run on several threads.
+struct load_stats {
     std::vector<double> latencies_ms;
     std::uint64_t errors = 0;
+};
+
+struct shared_state {
+    steady::time_point deadline;
+    std::vector<load_stats> loads;  // one per connection
     std::vector<double> probe_ms;
     std::vector<double> spread_ms;  // from the origin taking the update (watched only)
 };
@@ -94,7 +101,8 @@ std::string client_time(core::nanos t) {
 
 // One client connection in a closed loop: `pipeline` requests written at once, then their
 // replies read in order. Cheap on purpose: it shares the machine with the herd it measures.
-asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, shared_state& st) {
+asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, steady::time_point deadline,
+                           load_stats& st) {
     tcp::socket socket(co_await asio::this_coro::executor);
     error_code ec;
     co_await socket.async_connect(ep, asio::redirect_error(asio::use_awaitable, ec));
@@ -114,7 +122,7 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, sha
     std::vector<char> is_whatsat(static_cast<std::size_t>(o.pipeline));
     bool known = false;
     std::uint64_t k = 0;
-    while (steady::now() < st.deadline) {
+    while (steady::now() < deadline) {
         out.clear();
         for (auto& w : is_whatsat) {
             w = known && coin(rnd) < o.whatsat_fraction;
@@ -158,7 +166,7 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, sha
         std::memmove(in.data(), in.data() + at, have - at);
         have -= at;
     }
-    if (ec && steady::now() < st.deadline) ++st.errors;
+    if (ec && steady::now() < deadline) ++st.errors;
 }
 
 // One connection that asks a line at a time, connecting (again) when it has none: the probe's
@@ -316,8 +324,26 @@ bench_result run_bench(const core::herd_config& cfg, const bench_options& o, run
     const auto start = steady::now();
     st.deadline = start + std::chrono::microseconds(static_cast<std::int64_t>(o.seconds * 1e6));
     const auto& servers = cfg.herd.servers;
-    for (int i = 0; i < o.connections; ++i)
-        asio::co_spawn(io, load(endpoint_of(servers[static_cast<std::size_t>(i) % servers.size()]), i, o, st), asio::detached);
+    st.loads.resize(static_cast<std::size_t>(o.connections));
+    // The load: on the bench's own thread, or on the herd's threads, each connection on the
+    // thread of the server it loads (a busy third thread on two cores has the scheduler take
+    // turns, and every switch holds a thread's clients for a time slice).
+    std::atomic<int> loads_running = o.connections;
+    std::promise<void> loads_done;
+    for (int i = 0; i < o.connections; ++i) {
+        const auto& target = servers[static_cast<std::size_t>(i) % servers.size()];
+        auto& stats = st.loads[static_cast<std::size_t>(i)];
+        server* host = o.load_on_herd_threads && in_process != nullptr ? in_process->find(target.name) : nullptr;
+        if (host == nullptr) {
+            asio::co_spawn(io, load(endpoint_of(target), i, o, st.deadline, stats), asio::detached);
+            if (--loads_running == 0) loads_done.set_value();
+            continue;
+        }
+        asio::co_spawn(host->io(), load(endpoint_of(target), i, o, st.deadline, stats),
+                       [&loads_running, &loads_done](std::exception_ptr) {
+                           if (--loads_running == 0) loads_done.set_value();
+                       });
+    }
     bench_result r;
     r.origin = servers.front().name;
     r.farthest = farthest_from(cfg.herd, r.origin);
@@ -340,17 +366,22 @@ bench_result run_bench(const core::herd_config& cfg, const bench_options& o, run
                        asio::detached);
     }
     io.run();
+    loads_done.get_future().wait();
     if (watch) {
         // The observer stays set on the server (it may be running now): it posts nothing more.
         std::lock_guard lock(watch->m);
         watch->io = nullptr;
     }
     r.seconds = std::min(ms_between(start, steady::now()), o.seconds * 1000) / 1000;
-    r.requests = st.latencies_ms.size();
-    r.errors = st.errors;
-    r.latency_p50_ms = percentile(st.latencies_ms, 0.5);
-    r.latency_p99_ms = percentile(st.latencies_ms, 0.99);
-    r.latency_max_ms = st.latencies_ms.empty() ? 0 : st.latencies_ms.back();
+    std::vector<double> latencies_ms;
+    for (const auto& l : st.loads) {
+        latencies_ms.insert(latencies_ms.end(), l.latencies_ms.begin(), l.latencies_ms.end());
+        r.errors += l.errors;
+    }
+    r.requests = latencies_ms.size();
+    r.latency_p50_ms = percentile(latencies_ms, 0.5);
+    r.latency_p99_ms = percentile(latencies_ms, 0.99);
+    r.latency_max_ms = latencies_ms.empty() ? 0 : latencies_ms.back();
     r.probes = st.probe_ms.size();
     r.farthest_p50_ms = percentile(st.probe_ms, 0.5);
     r.farthest_max_ms = st.probe_ms.empty() ? 0 : st.probe_ms.back();

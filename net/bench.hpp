@@ -22,6 +22,9 @@ struct bench_options {
     // asking it WHATSAT over a client connection, as for an external herd, rather than by
     // watching it apply the update.
     bool poll_farthest = false;
+    // With the herd in this process: run each load connection on the thread of the server it
+    // loads, rather than all of them on a thread of the bench's own.
+    bool load_on_herd_threads = false;
 };
 
 struct bench_result {

@@ -20,6 +20,24 @@ core::herd_config load_config(const std::string& path) {
     return core::read_config(core::parse_json(ss.str(), path), path);
 }
 
+std::vector<std::size_t> assign_threads(const core::topology& herd, const std::vector<std::string>& names,
+                                        std::size_t threads) {
+    threads = std::max<std::size_t>(threads, 1);
+    std::vector<std::size_t> work(names.size()), order(names.size()), out(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        work[i] = herd.neighbours(names[i]).size() + 2;
+        order[i] = i;
+    }
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return work[a] > work[b]; });
+    std::vector<std::size_t> load(threads, 0);
+    for (const std::size_t i : order) {
+        const auto t = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        out[i] = t;
+        load[t] += work[i];
+    }
+    return out;
+}
+
 struct running_servers::impl {
     std::vector<std::unique_ptr<boost::asio::io_context>> ios;
     std::vector<std::unique_ptr<server>> servers;
@@ -34,13 +52,20 @@ running_servers::running_servers(const core::herd_config& cfg, const std::vector
     std::vector<std::string> which = names;
     if (which.empty())
         for (const auto& s : cfg.herd.servers) which.push_back(s.name);
-    // One io_context and thread per core (at most one per server); servers are assigned round
-    // robin. A server's handlers all run on its io_context's one thread, so they are serialised.
+    // One io_context and thread per core (at most one per server); servers are spread by
+    // assign_threads. A server's handlers all run on its io_context's one thread, so they are
+    // serialised.
     std::size_t threads = threads_max > 0 ? threads_max : std::thread::hardware_concurrency();
     threads = std::clamp<std::size_t>(threads, 1, which.size());
     for (std::size_t i = 0; i < threads; ++i) impl_->ios.push_back(std::make_unique<boost::asio::io_context>(1));
-    for (std::size_t i = 0; i < which.size(); ++i)
-        impl_->servers.push_back(std::make_unique<server>(*impl_->ios[i % threads], cfg, which[i], log_dir));
+    const auto thread_of = assign_threads(cfg.herd, which, threads);
+    std::vector<std::shared_ptr<link_service>> services(threads);
+    for (auto& g : services) g = std::make_shared<link_service>();
+    for (std::size_t i = 0; i < which.size(); ++i) {
+        impl_->servers.push_back(std::make_unique<server>(*impl_->ios[thread_of[i]], cfg, which[i], log_dir));
+        impl_->servers.back()->share_link_service(services[thread_of[i]]);
+        services[thread_of[i]]->servers.push_back(impl_->servers.back().get());
+    }
     // Bind everything first, so that a port in use is an error before anything runs.
     for (auto& s : impl_->servers) s->start();
     for (auto& io : impl_->ios) impl_->threads.emplace_back([&io = *io] { io.run(); });

@@ -18,9 +18,17 @@ class server;
 // Reads a herd config file (a scenario file is one). Throws core::config_error.
 core::herd_config load_config(const std::string& path);
 
+// Which of `threads` threads each server of `names` runs on (same order as `names`): the
+// busiest first, each to the thread with the least work so far (the first of those on a tie),
+// a server's work counted as its links plus two (its clients: a request costs about two peer
+// messages). Every FLOOD crosses every link, so a server's links are most of its work; round
+// robin put three of the seed's busiest servers on one thread of two.
+std::vector<std::size_t> assign_threads(const core::topology& herd, const std::vector<std::string>& names,
+                                        std::size_t threads);
+
 // Servers of a herd running in this process, on one io_context and thread per core (or
-// `threads_max` of them when it is not 0; at most one per server), the servers assigned to
-// them round robin; each server's handlers run on one thread. The constructor binds every
+// `threads_max` of them when it is not 0; at most one per server), the servers spread over
+// them by assign_threads; each server's handlers run on one thread. The constructor binds every
 // listener before any thread starts, and throws core::config_error when a server cannot start
 // (an unknown name, a port in use...). The destructor stops them (listeners closed, logs
 // flushed) and joins the threads.

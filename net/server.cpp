@@ -385,13 +385,18 @@ private:
     }
 
     // Starts the writer unless it runs: posted, so that what the other handlers ready now queue
-    // leaves in the same write.
+    // leaves in the same write. A link writes without blocking (flush_now): an async_write's
+    // completion comes a loop round later, and until then every flush_now would wait for it.
     void kick() {
         if (in_flight_ || write_posted_) return;
         write_posted_ = true;
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
             self->write_posted_ = false;
-            if (!self->in_flight_) self->write();
+            if (self->in_flight_) return;
+            if (!self->peer_.empty() && !self->closed_ && !self->closing_)
+                self->flush_now();
+            else
+                self->write();
         });
     }
 
@@ -468,6 +473,8 @@ server::server(asio::io_context& io, const core::herd_config& cfg, const std::st
       flush_timer_(io),
       accept_retry_(io),
       jitter_(static_cast<std::uint32_t>(system_now() ^ std::hash<std::string>{}(name))) {
+    link_service_ = std::make_shared<link_service>();
+    link_service_->servers.push_back(this);
     // The real host needs an address and a port for this server and every neighbour it dials.
     auto require_address = [&](const core::server_info& s) {
         std::size_t i = 0;
@@ -1000,11 +1007,17 @@ void server::after_client_read() {
     // A link's reads and the writes the loop posts run in the order their handlers became
     // ready, behind some thirty client reads on a loaded thread: about a millisecond per hop.
     // Every link_service_period at most (one clock read per client read otherwise), a client
-    // read hands over to the links: what arrived on them is handled and what is queued for them
-    // written, so a flood waits for at most that long at each server.
+    // read hands over to the links of every server on this thread: what arrived on them is
+    // handled and what is queued for them written, so a flood waits for at most that long at
+    // each server.
+    auto& group = *link_service_;
     const auto now = std::chrono::steady_clock::now();
-    if (now < next_link_service_) return;
-    next_link_service_ = now + link_service_period;
+    if (now < group.next) return;
+    group.next = now + link_service_period;
+    for (server* s : group.servers) s->service_links();
+}
+
+void server::service_links() {
     for (auto& [peer, p] : peers_)
         if (const auto c = p.conn) c->drain();
     flush_peer_links();

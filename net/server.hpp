@@ -44,6 +44,18 @@ struct peer_traffic {
     std::uint64_t other = 0;  // refusals (`? …`)
 };
 
+class server;
+
+// The servers that run on one thread, which hand over to their links together: a client read at
+// any of them now and then reads every link of every one of them and writes what is queued
+// (server::after_client_read). A flood that crosses two servers of one thread then waits for
+// the thread's next hand-over, not for a client read at the second server, which may come only
+// once per loop round (a millisecond on a loaded thread). Used on that thread only.
+struct link_service {
+    std::chrono::steady_clock::time_point next;  // the next hand-over, not before
+    std::vector<server*> servers;
+};
+
 class server {
 public:
     // The server `name` of `cfg`, logging to `log_dir`/<name>.log (no log when log_dir is empty).
@@ -80,6 +92,9 @@ public:
     // is taken at one server and reaches another without asking them over client connections;
     // unset, it costs one test a line.
     void set_line_observer(std::function<void(std::string_view)> f) { line_observer_ = std::move(f); }
+    // Shares the hand-over to links with the other servers of `group`, which must all run on
+    // this server's thread (each server has a group of its own until then). Before start().
+    void share_link_service(std::shared_ptr<link_service> group) { link_service_ = std::move(group); }
 
 private:
     friend class connection;
@@ -109,8 +124,10 @@ private:
     // Writes what every peer link has queued now (after the lines of a read on a link: what
     // they forward leaves at once).
     void flush_peer_links();
-    // After the lines of a client read: now and then, reads the links and flushes them.
+    // After the lines of a client read: now and then, reads the links of every server of the
+    // link_service group and flushes them (service_links).
     void after_client_read();
+    void service_links();
     // The handshake (docs/net.md): a HERD-PEER line on an accepted connection, the answer to
     // our HERD-PEER on a dialed one, a HERD-AUTH line after our challenge.
     void on_hello(connection& c, std::string_view line);
@@ -145,7 +162,7 @@ private:
     std::string secret_;  // the herd's shared secret; empty: peers are trusted by name
     peer_traffic sent_, received_;
     std::function<void(std::string_view)> line_observer_;
-    std::chrono::steady_clock::time_point next_link_service_;  // after_client_read
+    std::shared_ptr<link_service> link_service_;  // after_client_read
     core::conn_id next_conn_ = 1;
     std::size_t clients_ = 0;
     bool stopping_ = false;

@@ -116,6 +116,19 @@ TEST_CASE("herd up on fewer threads than servers links them all, floods, and log
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("servers are spread over threads by their links, the busiest first, not round robin", "[net]") {
+    const auto herd = core::seed_topology();
+    const std::vector<std::string> names = {"Goloman", "Hands", "Holiday", "Welsh", "Wilkes"};
+    // Work: Goloman, Holiday and Wilkes have three links each, Hands two, Welsh one (plus two
+    // for clients). Round robin would give one thread Goloman, Holiday and Wilkes (15 of 22).
+    CHECK(net::assign_threads(herd, names, 2) == std::vector<std::size_t>{0, 1, 1, 1, 0});
+    CHECK(net::assign_threads(herd, names, 1) == std::vector<std::size_t>(5, 0));
+    // As many threads as servers: one each, in order of work, ties in config order.
+    CHECK(net::assign_threads(herd, names, 5) == std::vector<std::size_t>{0, 3, 1, 4, 2});
+    // A subset (herd serve runs one): its own links still count.
+    CHECK(net::assign_threads(herd, {"Welsh", "Holiday"}, 2) == std::vector<std::size_t>{1, 0});
+}
+
 TEST_CASE("log lines carry the UTC time to the microsecond, the kind and the text with newlines escaped",
           "[net]") {
     const auto dir = testing::temp_folder("herd-log-lines");
