@@ -963,8 +963,8 @@ void server::fit_repair_bursts() {
         for (std::size_t i = 0; i < effects_.size(); ++i) {
             const auto* s = std::get_if<core::send_effect>(&effects_[i]);
             if (s == nullptr || s->peer != peer || !s->line.starts_with("REPAIR ")) continue;
-            const auto f = core::split_fields(s->line);  // REPAIR origin diff client location time
-            order.emplace_back(core::bucket_of(f.size() > 3 ? f[3] : std::string_view()), i);
+            // A REPAIR send carries its record (node::on_digest): its client, not a parse of the line.
+            order.emplace_back(core::bucket_of(s->carried ? std::string_view(s->carried->r.client) : std::string_view()), i);
         }
         std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         drop.resize(effects_.size());
