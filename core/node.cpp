@@ -126,7 +126,8 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     // Most FLOODs a server receives repeat the record it holds (the flood reaches it by every
     // path): such a line was valid when it was stored and changes nothing, so it needs no parse.
     std::string_view f6[6];
-    if (flood_fields(line, f6)) {
+    const bool six = flood_fields(line, f6);
+    if (six) {
         const record* r = store_.find(f6[3]);
         if (r != nullptr && r->origin == f6[1] && r->diff_text == f6[2] &&
             r->location_text == f6[4] && r->time_text == f6[5])
@@ -138,7 +139,8 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
             return;
         }
     }
-    const message m = parse_message(line);
+    // A FLOOD's fields are split already: parsed from them, not from the line again.
+    const message m = six ? parse_flood_fields(f6) : parse_message(line);
     if (const auto* f = std::get_if<flood>(&m); f && servers_->count(f->origin) != 0) {
         on_flood(peer, *f);
         return;

@@ -98,6 +98,8 @@ using message = std::variant<invalid, iamat, whatsat, flood>;
 
 // Parses one line (without its terminator). Views in the result point into `line`.
 message parse_message(std::string_view line);
+// The same for the fields flood_fields() gave: what parse_message gives for their line.
+message parse_flood_fields(const std::string_view (&fields)[6]);
 
 // `? <line>\n`: the refusal of DESIGN §3, echoing the line byte for byte.
 std::string format_refusal(std::string_view line);

@@ -3,6 +3,7 @@
 
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/node.hpp"
 #include "core/protocol.hpp"
@@ -103,6 +104,39 @@ TEST_CASE("fields are split on runs of any white space", "[core]") {
     CHECK(f[1] == "a");
     CHECK(f[2] == "b");
     CHECK(split_fields("   ").empty());
+}
+
+TEST_CASE("fields are split as a byte-by-byte scan splits them, whatever bytes a line holds", "[core]") {
+    // The split reads eight bytes at a time: white space at every offset of a word, control
+    // characters (part of a field) and bytes above 0x7f must come out as one byte at a time does.
+    auto reference = [](std::string_view line) {
+        std::vector<std::string_view> out;
+        std::size_t i = 0;
+        auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+        while (i < line.size()) {
+            while (i < line.size() && space(line[i])) ++i;
+            const std::size_t start = i;
+            while (i < line.size() && !space(line[i])) ++i;
+            if (i > start) out.push_back(line.substr(start, i - start));
+        }
+        return out;
+    };
+    const char alphabet[] = {' ', '\t', '\n', '\v', '\f', '\r', '\x01', '\x08', '\x0e', '\x1f', '\x20', '\x21',
+                             'a', 'Z', '0', '+', '.', '\x7f', '\x80', '\xc3', '\xa9', '\xff', '\0'};
+    std::uint64_t state = 12345;
+    auto next = [&] {  // a fixed sequence (xorshift64), the same every run
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    for (int n = 0; n < 20000; ++n) {
+        std::string line(next() % 40, 'x');
+        for (char& c : line)
+            if (next() % 3 != 0) c = alphabet[next() % sizeof alphabet];
+        INFO("line " << n << " of " << line.size() << " bytes");
+        REQUIRE(split_fields(line) == reference(line));
+    }
 }
 
 TEST_CASE("every malformed client line is answered with itself after '? ', byte for byte",
