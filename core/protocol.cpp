@@ -46,15 +46,17 @@ struct decimal {
     std::string_view fraction;  // empty when there is no '.'
 };
 
+// One pass: at least one digit, then either the end, or '.' and at least one digit to the end.
 std::optional<decimal> split_decimal(std::string_view s) {
-    const auto dot = s.find('.');
-    if (dot == std::string_view::npos) {
-        if (!all_digits(s)) return std::nullopt;
-        return decimal{s, {}};
-    }
-    decimal d{s.substr(0, dot), s.substr(dot + 1)};
-    if (!all_digits(d.whole) || !all_digits(d.fraction)) return std::nullopt;
-    return d;
+    std::size_t i = 0;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    if (i == 0) return std::nullopt;
+    if (i == s.size()) return decimal{s, {}};
+    if (s[i] != '.') return std::nullopt;
+    const std::size_t dot = i++;
+    while (i < s.size() && is_digit(s[i])) ++i;
+    if (i != s.size() || i == dot + 1) return std::nullopt;
+    return decimal{s.substr(0, dot), s.substr(dot + 1)};
 }
 
 double to_double(std::string_view s) {
@@ -81,8 +83,9 @@ double coordinate_value(std::string_view s) {
 // The latitude and longitude parts of a location, split at the longitude's sign.
 std::optional<std::pair<std::string_view, std::string_view>> split_location(std::string_view text) {
     if (text.size() > location_bytes_max || text.empty()) return std::nullopt;
-    const auto split = text.find_first_of("+-", 1);
-    if (split == std::string_view::npos) return std::nullopt;
+    std::size_t split = 1;  // the longitude's sign: the first '+' or '-' after the first byte
+    while (split < text.size() && text[split] != '+' && text[split] != '-') ++split;
+    if (split == text.size()) return std::nullopt;
     const auto lat = text.substr(0, split), lon = text.substr(split);
     if (!valid_coordinate(lat, 90) || !valid_coordinate(lon, 180)) return std::nullopt;
     return std::pair{lat, lon};
@@ -90,8 +93,11 @@ std::optional<std::pair<std::string_view, std::string_view>> split_location(std:
 
 }  // namespace
 
-std::optional<nanos> parse_time(std::string_view text) {
-    const auto d = split_decimal(text);
+namespace {
+
+// The nanoseconds of a split decimal number of seconds (at most 9 fraction digits), or nothing
+// past the largest nanos.
+std::optional<nanos> nanos_of(const std::optional<decimal>& d) {
     if (!d || d->fraction.size() > 9 || d->whole.size() > 19) return std::nullopt;
     constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<nanos>::max());
     const auto seconds = digits_value(d->whole, max / ns_per_s);
@@ -103,6 +109,10 @@ std::optional<nanos> parse_time(std::string_view text) {
     if (whole_ns > max - fraction_ns) return std::nullopt;
     return static_cast<nanos>(whole_ns + fraction_ns);
 }
+
+}  // namespace
+
+std::optional<nanos> parse_time(std::string_view text) { return nanos_of(split_decimal(text)); }
 
 std::string format_diff(nanos diff) {
     // Work on the magnitude as unsigned so that the most negative value has one too.
@@ -126,7 +136,7 @@ std::optional<nanos> parse_diff(std::string_view text) {
     if (text.size() < 2 || (text[0] != '+' && text[0] != '-')) return std::nullopt;
     const auto d = split_decimal(text.substr(1));
     if (!d || d->fraction.size() != 9) return std::nullopt;
-    const auto mag = parse_time(text.substr(1));
+    const auto mag = nanos_of(d);
     if (!mag) return std::nullopt;
     return text[0] == '-' ? -*mag : *mag;
 }
