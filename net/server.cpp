@@ -53,6 +53,32 @@ const char* level_name(core::log_level l) {
     return "info";
 }
 
+// The node's options for the real host: sends that carry a record come without its line, and a
+// FLOOD as one effect for all its targets (node_options::compact_sends). The host makes each line
+// once and appends it to every link's queue, where a line an effect would cost a copy a target.
+core::node_options compact(core::node_options o) {
+    o.compact_sends = true;
+    return o;
+}
+
+// `<verb> <origin> <diff> <client> <location> <client-time>\n`, as record::flood_line() and
+// repair_line() make it.
+std::string record_line(std::string_view verb, const core::record& r) {
+    std::string line;
+    line.reserve(verb.size() + r.origin.size() + r.diff_text.size() + r.client.size() + r.location_text.size() +
+                 r.time_text.size() + 6);
+    for (std::string_view f : {verb, std::string_view(r.origin), std::string_view(r.diff_text), std::string_view(r.client),
+                               std::string_view(r.location_text), std::string_view(r.time_text)}) {
+        line += f;
+        line += ' ';
+    }
+    line.back() = '\n';
+    return line;
+}
+
+// A compact send that carries a REPAIR (one neighbour; a FLOOD goes to_neighbours).
+bool is_repair(const core::send_effect& s) { return s.carried && !s.to_neighbours && s.line.empty(); }
+
 // The kind of a line on a link, for peer_traffic.
 std::uint64_t& traffic_of(peer_traffic& t, std::string_view line) {
     if (line.starts_with("FLOOD ")) return t.flood;
@@ -468,7 +494,7 @@ server::server(asio::io_context& io, const core::herd_config& cfg, const std::st
                                    ": $.topology.servers: no server named " + name);
       }()),
       clock_(std::move(clock)),
-      node_(name, cfg.herd, {}, cfg.protocol),
+      node_(name, cfg.herd, {}, compact(cfg.protocol)),
       log_(log_dir.empty() ? server_log() : server_log(log_dir / (name + ".log"))),
       flush_timer_(io),
       accept_retry_(io),
@@ -865,6 +891,26 @@ void server::on_closed(connection& c) {
                             (c.claimed_.empty() ? "" : " (claiming to be " + c.claimed_ + ", before it proved it)"));
 }
 
+void server::send_to_peer(const std::string& peer, std::string_view line) {
+    const auto it = peers_.find(peer);
+    if (it != peers_.end() && it->second.conn) {
+        log_.write_pair("peer-out", peer, line);
+        traffic_of(sent_, line) += line.size();
+        it->second.conn->send(line);
+    } else {
+        log_.write("peer-drop", peer + " is down: " + std::string(line));
+    }
+}
+
+template <class F>
+void server::for_each_target(const core::send_effect& s, F&& f) const {
+    if (!s.to_neighbours) return f(s.peer);
+    // A FLOOD: every neighbour the node has up but `except`, in neighbour order.
+    const auto& names = node_.neighbours();
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (i != s.except && node_.is_up_at(i)) f(names[i]);
+}
+
 void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot) {
     // Nothing below re-enters perform(): places answers are posted, and sends only queue.
     node_.poll_effects(effects_);
@@ -876,13 +922,13 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
             // Every client reply answers the line (or the lookup) this input came from.
             if (it != conns_.end()) it->second->fill(slot, r->text);
         } else if (auto* s = std::get_if<core::send_effect>(&e)) {
-            const auto it = peers_.find(s->peer);
-            if (it != peers_.end() && it->second.conn) {
-                log_.write_pair("peer-out", s->peer, s->line);
-                traffic_of(sent_, s->line) += s->line.size();
-                it->second.conn->send(s->line);
+            if (s->to_neighbours) {
+                const std::string line = record_line("FLOOD", s->carried->r);
+                for_each_target(*s, [&](const std::string& peer) { send_to_peer(peer, line); });
+            } else if (is_repair(*s)) {
+                send_to_peer(s->peer, record_line("REPAIR", s->carried->r));
             } else {
-                log_.write("peer-drop", s->peer + " is down: " + s->line);
+                send_to_peer(s->peer, s->line);
             }
         } else if (auto* q = std::get_if<core::query_places_effect>(&e)) {
             const core::request_id request = q->request;
@@ -931,9 +977,16 @@ void server::set_timer(core::timer_id id, core::nanos at) {
 void server::fit_repair_bursts() {
     const bool any_repair = std::any_of(effects_.begin(), effects_.end(), [](const core::effect& e) {
         const auto* s = std::get_if<core::send_effect>(&e);
-        return s != nullptr && s->line.starts_with("REPAIR ");
+        return s != nullptr && is_repair(*s);
     });
     if (!any_repair) return;
+    // The bytes of the line a send with a record makes (record_line).
+    auto bytes_of = [](const core::send_effect& s) {
+        if (!s.carried) return s.line.size();
+        const core::record& r = s.carried->r;
+        return std::size_t{s.to_neighbours ? 5u : 6u} + r.origin.size() + r.diff_text.size() + r.client.size() +
+               r.location_text.size() + r.time_text.size() + 6;
+    };
     // Sends queued by this step, per neighbour: REPAIR lines, and the rest.
     struct burst {
         std::size_t repair_bytes = 0, other_bytes = 0;
@@ -941,8 +994,11 @@ void server::fit_repair_bursts() {
     std::map<std::string_view, burst> bursts;
     for (const auto& e : effects_)
         if (const auto* s = std::get_if<core::send_effect>(&e)) {
-            auto& b = bursts[s->peer];
-            (s->line.starts_with("REPAIR ") ? b.repair_bytes : b.other_bytes) += s->line.size();
+            const std::size_t bytes = bytes_of(*s);
+            for_each_target(*s, [&](const std::string& peer) {
+                auto& b = bursts[peer];
+                (is_repair(*s) ? b.repair_bytes : b.other_bytes) += bytes;
+            });
         }
     std::vector<bool> drop;
     for (const auto& [peer, b] : bursts) {
@@ -962,9 +1018,8 @@ void server::fit_repair_bursts() {
         std::vector<std::pair<std::uint32_t, std::size_t>> order;  // (fine bucket, effect index)
         for (std::size_t i = 0; i < effects_.size(); ++i) {
             const auto* s = std::get_if<core::send_effect>(&effects_[i]);
-            if (s == nullptr || s->peer != peer || !s->line.starts_with("REPAIR ")) continue;
-            // A REPAIR send carries its record (node::on_digest): its client, not a parse of the line.
-            order.emplace_back(core::bucket_of(s->carried ? std::string_view(s->carried->r.client) : std::string_view()), i);
+            if (s == nullptr || s->peer != peer || !is_repair(*s)) continue;
+            order.emplace_back(core::bucket_of(s->carried->r.client), i);
         }
         std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         drop.resize(effects_.size());
@@ -973,7 +1028,7 @@ void server::fit_repair_bursts() {
         for (std::size_t j = 0; j < order.size();) {
             std::size_t k = j, bytes = 0;
             for (; k < order.size() && order[k].first == order[j].first; ++k)
-                bytes += std::get<core::send_effect>(effects_[order[k].second]).line.size();
+                bytes += bytes_of(std::get<core::send_effect>(effects_[order[k].second]));
             full = full || used + bytes > room;
             if (full) {
                 for (std::size_t x = j; x < k; ++x) drop[order[x].second] = true;

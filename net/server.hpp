@@ -135,6 +135,11 @@ private:
     void on_auth(connection& c, std::string_view line);
     // Cuts a REPAIR burst in effects_ that would overflow a link's queue to whole buckets that fit.
     void fit_repair_bursts();
+    // Calls f(peer) for each neighbour a send effect goes to (every target of a FLOOD).
+    template <class F>
+    void for_each_target(const core::send_effect& s, F&& f) const;
+    // Queues `line` on the link to `peer` (and logs it), or logs that the link is down.
+    void send_to_peer(const std::string& peer, std::string_view line);
     // Performs a set_timer effect.
     void set_timer(core::timer_id id, core::nanos at);
 
