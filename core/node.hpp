@@ -38,8 +38,8 @@ struct reply_effect {
 // (empty for other lines): a host that keeps messages in memory, as the simulator does, may
 // hand the record over with peer_record() instead of the line.
 //
-// With node_options::compact_sends (a host that keeps messages in memory), a send that carries a
-// record has an empty `line`: the host sends the record, whose line is known from it. A FLOOD
+// With node_options::compact_sends (both hosts set it), a send that carries a record has an
+// empty `line`: the host sends the record, or the line it makes from it once. A FLOOD
 // to its targets is then one effect: `to_neighbours` is set, `peer` and `line` are empty, and
 // the record goes to every neighbour that is up (node::is_up_at) but neighbour index `except`
 // (no neighbour when it is SIZE_MAX), in neighbour order, as the FLOOD lines the node would
@@ -91,7 +91,8 @@ struct node_options {
     repair_mode repair = repair_mode::none;
     nanos repair_interval = 1'000'000'000;
     // Send effects without the lines of carried records, and a FLOOD as one effect for all its
-    // targets (send_effect). For the simulator; the real host, which writes lines, leaves it off.
+    // targets (send_effect). Both hosts set it: the simulator hands records over, the real host
+    // makes a FLOOD's line once for all its targets.
     bool compact_sends = false;
 };
 
