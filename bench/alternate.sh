@@ -31,7 +31,7 @@ run() {
         END { if (rate == "") exit 1; printf "%s %s %s\n", rate, p99, (far == "" ? "-" : far) }'
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.10g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
