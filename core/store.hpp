@@ -47,6 +47,12 @@ struct record {
     std::string flood_line() const;
     // `REPAIR <origin> <diff> <client> <location> <client-time>` (no newline).
     std::string repair_line() const;
+    // The bytes a host sends for one of these lines headed `head` ("FLOOD", "REPAIR"), with its
+    // newline, counted without making it.
+    std::size_t sent_bytes(std::string_view head) const {
+        return head.size() + origin.size() + diff_text.size() + client.size() + location_text.size() +
+               time_text.size() + 6;
+    }
 
     record_view view() const {
         return {client, location_text, time_text, time, origin, diff_text};

@@ -61,19 +61,18 @@ core::node_options compact(core::node_options o) {
     return o;
 }
 
-// `<verb> <origin> <diff> <client> <location> <client-time>\n`, as record::flood_line() and
-// repair_line() make it.
-std::string record_line(std::string_view verb, const core::record& r) {
-    std::string line;
-    line.reserve(verb.size() + r.origin.size() + r.diff_text.size() + r.client.size() + r.location_text.size() +
-                 r.time_text.size() + 6);
-    for (std::string_view f : {verb, std::string_view(r.origin), std::string_view(r.diff_text), std::string_view(r.client),
-                               std::string_view(r.location_text), std::string_view(r.time_text)}) {
-        line += f;
-        line += ' ';
-    }
-    line.back() = '\n';
+// A carried record's line as it is sent: record::flood_line() or repair_line(), and '\n' (for
+// which they leave room).
+std::string sent_line(const core::send_effect& s) {
+    std::string line = s.to_neighbours ? s.carried->r.flood_line() : s.carried->r.repair_line();
+    line += '\n';
     return line;
+}
+
+// The bytes of what a send effect sends to each of its targets.
+std::size_t sent_bytes(const core::send_effect& s) {
+    if (!s.carried) return s.line.size();
+    return s.carried->r.sent_bytes(s.to_neighbours ? "FLOOD" : "REPAIR");
 }
 
 // A compact send that carries a REPAIR (one neighbour; a FLOOD goes to_neighbours).
@@ -923,10 +922,10 @@ void server::perform(std::optional<core::conn_id> from_conn, std::uint64_t slot)
             if (it != conns_.end()) it->second->fill(slot, r->text);
         } else if (auto* s = std::get_if<core::send_effect>(&e)) {
             if (s->to_neighbours) {
-                const std::string line = record_line("FLOOD", s->carried->r);
+                const std::string line = sent_line(*s);
                 for_each_target(*s, [&](const std::string& peer) { send_to_peer(peer, line); });
             } else if (is_repair(*s)) {
-                send_to_peer(s->peer, record_line("REPAIR", s->carried->r));
+                send_to_peer(s->peer, sent_line(*s));
             } else {
                 send_to_peer(s->peer, s->line);
             }
@@ -980,13 +979,6 @@ void server::fit_repair_bursts() {
         return s != nullptr && is_repair(*s);
     });
     if (!any_repair) return;
-    // The bytes of the line a send with a record makes (record_line).
-    auto bytes_of = [](const core::send_effect& s) {
-        if (!s.carried) return s.line.size();
-        const core::record& r = s.carried->r;
-        return std::size_t{s.to_neighbours ? 5u : 6u} + r.origin.size() + r.diff_text.size() + r.client.size() +
-               r.location_text.size() + r.time_text.size() + 6;
-    };
     // Sends queued by this step, per neighbour: REPAIR lines, and the rest.
     struct burst {
         std::size_t repair_bytes = 0, other_bytes = 0;
@@ -994,7 +986,7 @@ void server::fit_repair_bursts() {
     std::map<std::string_view, burst> bursts;
     for (const auto& e : effects_)
         if (const auto* s = std::get_if<core::send_effect>(&e)) {
-            const std::size_t bytes = bytes_of(*s);
+            const std::size_t bytes = sent_bytes(*s);
             for_each_target(*s, [&](const std::string& peer) {
                 auto& b = bursts[peer];
                 (is_repair(*s) ? b.repair_bytes : b.other_bytes) += bytes;
@@ -1028,7 +1020,7 @@ void server::fit_repair_bursts() {
         for (std::size_t j = 0; j < order.size();) {
             std::size_t k = j, bytes = 0;
             for (; k < order.size() && order[k].first == order[j].first; ++k)
-                bytes += bytes_of(std::get<core::send_effect>(effects_[order[k].second]));
+                bytes += sent_bytes(std::get<core::send_effect>(effects_[order[k].second]));
             full = full || used + bytes > room;
             if (full) {
                 for (std::size_t x = j; x < k; ++x) drop[order[x].second] = true;

@@ -717,8 +717,7 @@ private:
     // sends the record alone (compact sends).
     static std::uint64_t carried_bytes(const core::stored_record& p, kind_index kind) {
         const auto& r = p.r;
-        const std::uint64_t n = (kind == kind_repair ? 6 : 5) + 5 + r.origin.size() + r.diff_text.size() +
-                                r.client.size() + r.location_text.size() + r.time_text.size() + 1;
+        const std::uint64_t n = r.sent_bytes(kind == kind_repair ? "REPAIR" : "FLOOD");
         assert(n == (kind == kind_repair ? r.repair_line() : r.flood_line()).size() + 1);
         return n;
     }
