@@ -57,7 +57,11 @@ int main(int argc, char** argv) {
     }
     const int n = quick ? 20'000 : 200'000;
     const lines l = make_lines(n);
-    core::node node("Holiday", core::seed_topology());
+    // As the real host runs it (net/server.cpp): with compact sends, a FLOOD is one effect for all
+    // its targets, whose line the host makes once.
+    core::node_options options;
+    options.compact_sends = true;
+    core::node node("Holiday", core::seed_topology(), {}, options);
     std::vector<core::effect> fx;
     for (const char* p : {"Goloman", "Welsh", "Wilkes"}) node.peer_up(p, 0);
     node.poll_effects(fx);
