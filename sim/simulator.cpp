@@ -295,6 +295,23 @@ struct dir_state {
     std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
 };
 
+// Where an event comes in the run: its time, then its sequence number.
+struct event_order {
+    nanos t;
+    std::uint64_t seq;
+    event_order(nanos time, std::uint64_t sequence) : t(time), seq(sequence) {}
+    bool operator<(const event_order& o) const { return t != o.t ? t < o.t : seq < o.seq; }
+};
+
+// A FLOOD settled when sent (simulation::settle): when it arrives, on which direction, and the
+// link's epoch when it was sent.
+struct settled_repeat {
+    nanos t;
+    std::uint64_t seq;
+    std::uint32_t dir;
+    std::uint32_t epoch;
+};
+
 struct message {
     std::uint32_t dir;
     std::uint32_t epoch;   // the link's when sent
@@ -481,6 +498,7 @@ public:
         }
         r_.seed = seed;
         by_dir_.resize(dirs_.size());
+        breaks_.resize(links_.size());
         line_replies_.resize(s.lines.size());
     }
 
@@ -488,6 +506,7 @@ public:
         // Every link starts up: both ends learn it at time 0, before anything else happens.
         for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, 0);
         next_sample_ = 0;
+        std::uint64_t steps = 0;
         while (!queue_.empty()) {
             if (r_.events >= s_.events_max) {
                 r_.events_limit_hit = true;
@@ -497,6 +516,7 @@ public:
             ++r_.events;
             sample_until(e.t);
             now_ = e.t;
+            current_seq_ = e.seq;
             if (e.kind() == ev_fifo) {
                 prefetch_after_top();
                 on_fifo(e.idx());  // takes the event off the queue itself
@@ -504,8 +524,11 @@ public:
                 queue_.pop();
                 dispatch(e);
             }
-            if (on_progress && (r_.events & 0xffff) == 0) on_progress(now_);
+            if (on_progress && (++steps & 0xffff) == 0) on_progress(now_);
         }
+        // The last event may have been a settled repeat's arrival (unless the run was stopped).
+        if (!r_.events_limit_hit) now_ = std::max(now_, settled_end_);
+        settle_log(true);
         r_.end = now_;
         sample_until(now_);
         emit_sample(now_);
@@ -749,6 +772,12 @@ private:
     }
 
     void schedule(std::uint32_t d, kind_index kind, std::string line, const core::record_ptr& record, std::uint32_t update) {
+        auto& dir = dirs_[d];
+        const auto& link = links_[dir.link];
+        nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
+        if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
+        dir.last_delivery = std::max(dir.last_delivery, at);
+        if (link.params.fifo && at <= horizon && settles_when_sent(d, kind, update)) return settle(d, at);
         std::unique_ptr<std::string> text;
         if (!record) text = std::make_unique<std::string>(std::move(line));
         // The record of a known update is records_[update]: the message names it by the update
@@ -756,11 +785,6 @@ private:
         core::record_ptr carried;
         if (record && (update == none || records_[update] != record)) carried = record;
         const std::uint64_t key = record ? record->key : 0;
-        auto& dir = dirs_[d];
-        const auto& link = links_[dir.link];
-        nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
-        if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
-        dir.last_delivery = std::max(dir.last_delivery, at);
         if (link.params.fifo && at <= horizon) {
             if (dir.fifo == none) dir.fifo = new_fifo(d);
             auto& q = fifos_[dir.fifo];
@@ -780,6 +804,52 @@ private:
             msgs_.push_back({d, link.epoch, update, kind, std::move(text), std::move(carried), key});
         }
         push(at, ev_deliver, slot);
+    }
+
+    // A FLOOD whose receiver holds its record already when it is sent changes nothing when it
+    // arrives: the receiver still holds that record then, or a newer one for the client (a store
+    // only moves forward), and the node ignores both without a word (node::peer_record_at);
+    // only a break of the link can lose it on the way (and a lost store comes with a crash, which
+    // breaks every link of the server). So such a repeat is settled when sent: counted as an
+    // event and as delivered at once, with no message in memory and no event in the queue. Its
+    // arrival (time, sequence number, direction and the link's epoch) goes on a log, read later
+    // against the link's breaks (settle_log). Not when the receiver has a serial queue (the
+    // repeat would take its turn there), on a link that reorders, or when the timeline traces
+    // every message.
+    bool settles_when_sent(std::uint32_t d, kind_index kind, std::uint32_t update) const {
+        const std::uint32_t to = dirs_[d].to;
+        return kind == kind_flood && update != none && !timeline_messages_ && !has_processing_[to] &&
+               holds_update(to, update);
+    }
+
+    void settle(std::uint32_t d, nanos at) {
+        ++r_.events;
+        ++by_kind_[kind_flood].delivered;
+        ++by_dir_[d].delivered;
+        settled_.push_back({at, seq_++, d, links_[dirs_[d].link].epoch});
+        settled_end_ = std::max(settled_end_, at);
+        if (settled_.size() >= 2 * settled_kept_) settle_log(false);
+    }
+
+    // Finds the fate of the settled repeats that have arrived (all of them at the end of the run):
+    // lost if their link broke after they were sent and before they arrived (the break's event
+    // came before theirs), as deliver() would find; the log keeps the rest.
+    void settle_log(bool all) {
+        std::size_t kept = 0;
+        for (const settled_repeat& x : settled_) {
+            if (!all && !(event_order(x.t, x.seq) < event_order(now_, current_seq_))) {
+                settled_[kept++] = x;
+                continue;
+            }
+            const auto& breaks = breaks_[dirs_[x.dir].link];
+            if (x.epoch < breaks.size() && breaks[x.epoch] < event_order(x.t, x.seq)) {
+                --by_kind_[kind_flood].delivered;
+                --by_dir_[x.dir].delivered;
+                drop(x.dir, kind_flood, drop_in_flight);
+            }
+        }
+        settled_.resize(kept);
+        settled_kept_ = std::max<std::size_t>(kept, 4096);
     }
 
     std::uint32_t new_fifo(std::uint32_t d) {
@@ -921,6 +991,7 @@ private:
         if (!now_connected) {
             // A new connection: what was in flight is lost and holds nothing up.
             ++link.epoch;
+            breaks_[l].push_back(event_order(now_, current_seq_));
             for (std::uint32_t d = 2 * l; d < 2 * l + 2; ++d) {  // a link's two directions
                 auto& dir = dirs_[d];
                 dir.last_delivery = 0;
@@ -1480,6 +1551,14 @@ private:
     event_queue<event> queue_;
     std::uint64_t seq_ = 0;
     nanos now_ = 0;
+    std::uint64_t current_seq_ = 0;  // the sequence number of the event being run
+    // Repeats settled when sent whose fate is not yet known (settle), and the room the log
+    // may take before it is read.
+    std::vector<settled_repeat> settled_;
+    std::size_t settled_kept_ = 4096;
+    nanos settled_end_ = 0;  // the latest arrival of a settled repeat
+    // By link: when each break happened, by the epoch it ended (the event's time and sequence number).
+    std::vector<std::vector<event_order>> breaks_;
     message_counts by_kind_[kinds];
     std::vector<message_counts> by_dir_;
     std::uint64_t drops_[reasons] = {};

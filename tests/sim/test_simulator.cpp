@@ -235,6 +235,25 @@ TEST_CASE("messages in flight on a link that goes down are lost", "[sim]") {
     CHECK_FALSE(applied_at(r, 0, 1));
 }
 
+TEST_CASE("a repeat settled when sent is lost to a break at the very time it arrives, as its message is", "[sim]") {
+    // A triangle, 10 ms links: S1 and S2 take S0's update at 10 ms and forward it to each other
+    // (the second of the two forwards goes to a server that holds it: a settled repeat), both
+    // due at 20 ms, when S1-S2 breaks. The fault was queued first, so it comes first: both lost.
+    for (const bool traced : {false, true}) {
+        const json j = {{"name", "tie"},
+                        {"topology", testing::herd_json(3, {{0, 1}, {0, 2}, {1, 2}}, {{"latency_ms", constant(10)}})},
+                        {"workload", {iamat(0, 0, "a")}},
+                        {"faults", {{{"at_ms", 20}, {"link_down", {"S1", "S2"}}}}},
+                        {"timeline", {{"messages", traced}}}};
+        const auto r = run(testing::scenario_from(j));
+        INFO("messages traced: " << traced);
+        CHECK(r.messages_by_kind.at("FLOOD").sent == 4);
+        CHECK(r.messages_by_kind.at("FLOOD").delivered == 2);
+        CHECK(r.drops_by_reason.at("in_flight") == 2);
+        CHECK(r.end == 20'000'000);
+    }
+}
+
 TEST_CASE("after a link comes back, new messages do not wait behind the lost ones", "[sim]") {
     const json j = {{"name", "fifo-after-down"},
                     {"topology", testing::herd_json(2, {{0, 1}}, {{"latency_ms", constant(5000)}})},
