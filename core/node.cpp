@@ -115,7 +115,8 @@ void node::client_line(conn_id conn, std::string_view raw, nanos now) {
 
 void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     const std::string_view line = strip_cr(raw);
-    if (!is_neighbour(peer)) {
+    const std::size_t from = neighbour_index(peer);
+    if (from == no_neighbour) {
         log(log_level::warn, "line from " + std::string(peer) + ", not a neighbour, ignored");
         return;
     }
@@ -125,10 +126,12 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     }
     // Most FLOODs a server receives repeat the record it holds (the flood reaches it by every
     // path): such a line was valid when it was stored and changes nothing, so it needs no parse.
+    // The client's hash is taken once, for this lookup and for the store's merge.
     std::string_view f6[6];
     const bool six = flood_fields(line, f6);
+    const std::uint64_t key = six ? client_hash(f6[3]) : 0;
     if (six) {
-        const record* r = store_.find(f6[3]);
+        const record* r = store_.find(f6[3], key);
         if (r != nullptr && r->origin == f6[1] && r->diff_text == f6[2] &&
             r->location_text == f6[4] && r->time_text == f6[5])
             return;
@@ -142,7 +145,7 @@ void node::peer_line(std::string_view peer, std::string_view raw, nanos) {
     // A FLOOD's fields are split already: parsed from them, not from the line again.
     const message m = six ? parse_flood_fields(f6) : parse_message(line);
     if (const auto* f = std::get_if<flood>(&m); f && servers_->count(f->origin) != 0) {
-        on_flood(peer, *f);
+        on_flood(from, *f, six ? key : client_hash(f->client));
         return;
     }
     log(log_level::warn, "refused from " + std::string(peer) + ": " + std::string(line));
@@ -313,10 +316,10 @@ void node::on_whatsat(conn_id conn, std::string_view line, const whatsat& m) {
     effects_.push_back(query_places_effect{id, where->lat, where->lon, m.radius_m, m.limit});
 }
 
-void node::on_flood(std::string_view peer, const flood& m) {
+void node::on_flood(std::size_t from, const flood& m, std::uint64_t key) {
     if (!room_for(m.client)) return;
     const record_view r{m.client, m.location_text, m.time_text, m.time, m.origin, m.diff_text};
-    if (store_.merge(r)) flood_to_neighbours(store_.last_changed_shared(), neighbour_index(peer));
+    if (store_.merge(r, key)) flood_to_neighbours(store_.last_changed_shared(), from);
 }
 
 void node::flood_to_neighbours(const record_ptr& r, std::size_t except) {

@@ -191,7 +191,8 @@ private:
 
     void on_iamat(conn_id conn, std::string_view line, const iamat& m, nanos now);
     void on_whatsat(conn_id conn, std::string_view line, const whatsat& m);
-    void on_flood(std::string_view peer, const flood& m);
+    // A FLOOD from neighbour `from`; `key` is client_hash(m.client).
+    void on_flood(std::size_t from, const flood& m, std::uint64_t key);
     // FLOOD `r` to every live neighbour but neighbours_[except] (no_neighbour: to all).
     void flood_to_neighbours(const record_ptr& r, std::size_t except);
     void send_digest(const std::string& peer);

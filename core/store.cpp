@@ -52,11 +52,15 @@ bool operator==(const record& a, const record& b) {
 stored_record::stored_record(record rec)
     : r(std::move(rec)), key(client_hash(r.client)), hash(record_hash(r.view())) {}
 
-stored_record::stored_record(const record_view& v)
+stored_record::stored_record(const record_view& v) : stored_record(v, client_hash(v.client)) {}
+
+stored_record::stored_record(const record_view& v, std::uint64_t client_key)
     : r{std::string(v.client), std::string(v.location_text), std::string(v.time_text), v.time,
         std::string(v.origin), std::string(v.diff_text)},
-      key(client_hash(r.client)),
-      hash(record_hash(r.view())) {}
+      key(client_key),
+      hash(record_hash(v)) {
+    assert(key == client_hash(r.client));
+}
 
 std::size_t store::probe(std::string_view client, std::uint64_t key) const {
     assert(!slots_.empty());
@@ -107,18 +111,23 @@ const record* store::merge(const record_ptr& r) {
     return put(i, r);
 }
 
-const record* store::merge(const record_view& v) {
+const record* store::merge(const record_view& v) { return merge(v, client_hash(v.client)); }
+
+const record* store::merge(const record_view& v, std::uint64_t key) {
+    assert(key == client_hash(v.client));
     if (slots_.empty()) slots_.resize(min_slots);
-    const std::uint64_t key = client_hash(v.client);
     const std::size_t i = probe(v.client, key);
     const record_ptr& held = slots_[i].rec;
     if (held && compare(v, held->r.view()) <= 0) return nullptr;
-    return put(i, std::make_shared<const stored_record>(v));
+    return put(i, std::make_shared<const stored_record>(v, key));
 }
 
-const record* store::find(std::string_view client) const {
+const record* store::find(std::string_view client) const { return find(client, client_hash(client)); }
+
+const record* store::find(std::string_view client, std::uint64_t key) const {
+    assert(key == client_hash(client));
     if (slots_.empty()) return nullptr;
-    const auto& held = slots_[probe(client, client_hash(client))].rec;
+    const auto& held = slots_[probe(client, key)].rec;
     return held ? &held->r : nullptr;
 }
 

@@ -76,6 +76,8 @@ struct stored_record {
 
     explicit stored_record(record rec);
     explicit stored_record(const record_view& v);
+    // The same, with key = client_hash(v.client) given.
+    stored_record(const record_view& v, std::uint64_t key);
 };
 using record_ptr = std::shared_ptr<const stored_record>;
 
@@ -89,11 +91,15 @@ public:
     // nullptr when it did not.
     const record* merge(record r);
     const record* merge(const record_view& r);
+    // The same, for a caller that has the client's hash (`key`, client_hash(r.client)) already.
+    const record* merge(const record_view& r, std::uint64_t key);
     // The same for a shared record, which is kept as it is (not copied).
     const record* merge(const record_ptr& r);
 
     // The record of `client`, or nullptr.
     const record* find(std::string_view client) const;
+    // The same, with the client's hash (client_hash(client)) given.
+    const record* find(std::string_view client, std::uint64_t key) const;
     // The same, shared; empty when there is none.
     record_ptr shared(std::string_view client) const;
     // Whether the store holds `r` itself (the same shared record, not an equal copy).
