@@ -926,6 +926,9 @@ private:
         core::store::prefetch_line(rec);
         core::store::prefetch_line(&rec->r.origin);
         core::store::prefetch_line(&rec->key);
+        // The recording's row for that client and server (on_applied reads and writes it when
+        // the record is news): rows of a thousand servers spread over megabytes.
+        if (m.update != none) core::store::prefetch_line(&held(to, update_client_[m.update]));
     }
 
     // The record a FLOOD or REPAIR message carries.
