@@ -18,7 +18,6 @@
 #include <future>
 #include <mutex>
 #include <random>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -26,31 +25,33 @@
 
 namespace herd::testing {
 
-// The kernel may hand out a port it gave before once that socket is closed (two servers of one
-// config once got the same port). So each port is given once per process: a port already given
-// is held open and another one asked for, and the held sockets are closed at the end.
+// A port that was free is not free for long: once its socket is closed the kernel may give it
+// to anyone, and under `ctest -j` another test process's connection once took one as its local
+// port before the server it was meant for listened ("Address already in use"). So the socket
+// that found the port stays bound, with SO_REUSEADDR and never listening, for the life of the
+// process: the kernel then gives the port to no bind(0) and no outgoing connection (each
+// treats it as taken), while a server, which binds with SO_REUSEADDR too, can still listen on
+// it. A second listener still fails, as a port in use should.
 std::uint16_t free_port() {
     static std::mutex m;
-    static std::set<std::uint16_t> given;
+    static std::vector<int> held;  // closed when the process ends
     const std::lock_guard lock(m);
-    std::vector<int> held;
-    std::uint16_t port = 0;
-    while (port == 0 && held.size() < 1000) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0) break;
-        held.push_back(fd);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a.sin_port = 0;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) break;
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        if (given.insert(ntohs(a.sin_port)).second) port = ntohs(a.sin_port);
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+        ::close(fd);
+        throw std::runtime_error("no free loopback port");
     }
-    for (const int fd : held) ::close(fd);
-    if (port == 0) throw std::runtime_error("no free loopback port");
-    return port;
+    held.push_back(fd);
+    return ntohs(a.sin_port);
 }
 
 core::herd_config seed_config_on_free_ports() {

@@ -24,7 +24,8 @@ class server;
 
 namespace herd::testing {
 
-// A port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// A port on 127.0.0.1 for a server of a test to listen on: given to no one else while the
+// process lives (net_support.cpp says how).
 std::uint16_t free_port();
 
 // The seed's five-server herd on free loopback ports.
