@@ -32,6 +32,13 @@ bool all_zeros(std::string_view s) {
 // The value of a run of digits, or nothing when it exceeds `max`.
 std::optional<std::uint64_t> digits_value(std::string_view s, std::uint64_t max) {
     std::uint64_t v = 0;
+    if (s.size() <= 19) {
+        // Below 10^19, under 2^64: no step overflows, so one compare at the end will do (every
+        // line's times and coordinates come here).
+        for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+        if (v > max) return std::nullopt;
+        return v;
+    }
     for (char c : s) {
         const auto d = static_cast<std::uint64_t>(c - '0');
         if (v > (max - d) / 10) return std::nullopt;
