@@ -1,6 +1,7 @@
 #include "core/protocol.hpp"
 
 #include <bit>
+#include <cassert>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -29,21 +30,14 @@ bool all_zeros(std::string_view s) {
     return true;
 }
 
-// The value of a run of digits, or nothing when it exceeds `max`.
+// The value of a run of at most 19 digits (every caller bounds its field so), or nothing when
+// it exceeds `max`. Below 10^19, under 2^64, no step overflows: one compare at the end will do.
 std::optional<std::uint64_t> digits_value(std::string_view s, std::uint64_t max) {
+    assert(s.size() <= 19);
+    if (s.size() > 19) return std::nullopt;
     std::uint64_t v = 0;
-    if (s.size() <= 19) {
-        // Below 10^19, under 2^64: no step overflows, so one compare at the end will do (every
-        // line's times and coordinates come here).
-        for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-        if (v > max) return std::nullopt;
-        return v;
-    }
-    for (char c : s) {
-        const auto d = static_cast<std::uint64_t>(c - '0');
-        if (v > (max - d) / 10) return std::nullopt;
-        v = v * 10 + d;
-    }
+    for (char c : s) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    if (v > max) return std::nullopt;
     return v;
 }
 

@@ -111,11 +111,18 @@ nanos gap(const generator& g, rng& r) {
     return ms_ns(draw({distribution::kind::exponential, 1000.0 / g.rate_per_s, 0}, r));
 }
 
+// Where an event comes in the run: its time, then its sequence number.
+struct event_order {
+    nanos t;
+    std::uint64_t seq;
+    bool operator<(const event_order& o) const { return t != o.t ? t < o.t : seq < o.seq; }
+};
+
 struct event {
     nanos t;
     std::uint64_t seq;
     std::uint64_t what;
-    bool operator<(const event& o) const { return t != o.t ? t < o.t : seq < o.seq; }
+    bool operator<(const event& o) const { return event_order{t, seq} < event_order{o.t, o.seq}; }
     std::uint32_t kind() const { return static_cast<std::uint32_t>(what & 7); }
     std::uint32_t idx() const { return static_cast<std::uint32_t>(what >> 3); }
     std::uint64_t aux() const { return what >> 35; }
@@ -295,19 +302,10 @@ struct dir_state {
     std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
 };
 
-// Where an event comes in the run: its time, then its sequence number.
-struct event_order {
-    nanos t;
-    std::uint64_t seq;
-    event_order(nanos time, std::uint64_t sequence) : t(time), seq(sequence) {}
-    bool operator<(const event_order& o) const { return t != o.t ? t < o.t : seq < o.seq; }
-};
-
 // A FLOOD settled when sent (simulation::settle): when it arrives, on which direction, and the
 // link's epoch when it was sent.
 struct settled_repeat {
-    nanos t;
-    std::uint64_t seq;
+    event_order at;
     std::uint32_t dir;
     std::uint32_t epoch;
 };
@@ -826,7 +824,7 @@ private:
         ++r_.events;
         ++by_kind_[kind_flood].delivered;
         ++by_dir_[d].delivered;
-        settled_.push_back({at, seq_++, d, links_[dirs_[d].link].epoch});
+        settled_.push_back({{at, seq_++}, d, links_[dirs_[d].link].epoch});
         settled_end_ = std::max(settled_end_, at);
         if (settled_.size() >= 2 * settled_kept_) settle_log(false);
     }
@@ -837,12 +835,12 @@ private:
     void settle_log(bool all) {
         std::size_t kept = 0;
         for (const settled_repeat& x : settled_) {
-            if (!all && !(event_order(x.t, x.seq) < event_order(now_, current_seq_))) {
+            if (!all && !(x.at < event_order{now_, current_seq_})) {
                 settled_[kept++] = x;
                 continue;
             }
             const auto& breaks = breaks_[dirs_[x.dir].link];
-            if (x.epoch < breaks.size() && breaks[x.epoch] < event_order(x.t, x.seq)) {
+            if (x.epoch < breaks.size() && breaks[x.epoch] < x.at) {
                 --by_kind_[kind_flood].delivered;
                 --by_dir_[x.dir].delivered;
                 drop(x.dir, kind_flood, drop_in_flight);
@@ -994,7 +992,7 @@ private:
         if (!now_connected) {
             // A new connection: what was in flight is lost and holds nothing up.
             ++link.epoch;
-            breaks_[l].push_back(event_order(now_, current_seq_));
+            breaks_[l].push_back(event_order{now_, current_seq_});
             for (std::uint32_t d = 2 * l; d < 2 * l + 2; ++d) {  // a link's two directions
                 auto& dir = dirs_[d];
                 dir.last_delivery = 0;
