@@ -80,6 +80,41 @@ TEST_CASE("many commands on one connection with \\r\\n line ends are answered in
     CHECK(c.read_line() == "? bogus line\n");
 }
 
+// The server's client reader waits for the socket after a read that took all there was, and
+// reads on at once after one that filled its buffer (net/server.cpp, connection::reader).
+TEST_CASE("a client is answered whether its lines come cut in pieces or more than a read holds",
+          "[net]") {
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Hands"});
+    line_client c(herd.port("Hands"));
+    // An IAMAT, and the end of its reply (what follows "AT Hands +diff").
+    const auto fields = [](int i) { return " c" + std::to_string(i) + " +1+1 " + std::to_string(1000 + i) + "\n"; };
+    const auto iamat = [&](int i) { return "IAMAT" + fields(i); };
+    // Question and answer, each line in two writes with a pause between: the server has read
+    // the first half, found no line end, and waits for the rest.
+    for (int i = 0; i < 50; ++i) {
+        const std::string line = iamat(i);
+        const std::size_t cut = 1 + static_cast<std::size_t>(i) % (line.size() - 1);
+        c.send(line.substr(0, cut));
+        std::this_thread::sleep_for(1ms);
+        c.send(line.substr(cut));
+        const std::string r = c.read_line();
+        REQUIRE(r.starts_with("AT Hands "));
+        CHECK(r.ends_with(fields(i)));
+    }
+    // 12 KiB written while the server's thread is busy, so that it is in the socket before the
+    // server reads: its first read fills its 4 KiB buffer, and what is left must still be read.
+    std::string batch;
+    int n = 0;
+    while (batch.size() < 12 * 1024) batch += iamat(1000 + n++);
+    herd.on_io([&] { c.send(batch); });
+    for (int i = 0; i < n; ++i) {
+        const std::string r = c.read_line();
+        REQUIRE(r.starts_with("AT Hands "));
+        CHECK(r.ends_with(fields(1000 + i)));
+    }
+}
+
 TEST_CASE("a line over 64 KiB is answered with its first 256 bytes and the connection closed",
           "[net]") {
     auto cfg = testing::seed_config_on_free_ports();
