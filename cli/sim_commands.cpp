@@ -81,6 +81,9 @@ int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> see
     write_file(dir / "summary.json", sim::summary_json(s, r));
     write_file(dir / "timeline.jsonl", sim::timeline_jsonl(r));
     write_file(dir / "updates.csv", sim::updates_csv(s, r));
+    // How this run was asked for: the scenario's path as given varies with the directory one
+    // runs in, so it stays out of the three files that are byte-identical per scenario and seed.
+    write_file(dir / "run.json", nlohmann::ordered_json{{"scenario_file", file.string()}, {"seed", used_seed}}.dump(1) + "\n");
 
     const auto d = sim::delays(r);
     std::uint64_t flood_sent = 0, dropped = 0, duplicated = 0, repair_sent = 0, repair_bytes = 0;
@@ -118,7 +121,7 @@ int simulate(const std::filesystem::path& file, std::optional<std::uint64_t> see
         << "  expectations: " << r.expectations.size() - failed << "/" << r.expectations.size() << " ok\n";
     for (const auto& e : r.expectations)
         if (!e.ok) out << "  FAILED " << e.name << ": " << e.detail << "\n";
-    out << "wrote " << (dir / "summary.json").string() << ", timeline.jsonl, updates.csv\n";
+    out << "wrote " << (dir / "summary.json").string() << ", timeline.jsonl, updates.csv, run.json\n";
     if (plots) render_plots(dir, out, err);
     if (!r.ok) {
         out << "reproduce: herd sim " << file.string() << " --seed " << used_seed << "\n";

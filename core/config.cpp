@@ -9,8 +9,6 @@ namespace {
 // Fields of a scenario that only the simulator reads.
 const std::vector<const char*> simulator_keys = {"name",   "about", "seed",   "start_time", "workload",
                                                  "faults", "expect", "timeline",   "limits"};
-const std::vector<const char*> simulator_server_keys = {"processing_ms", "clock_offset_ms"};
-const std::vector<const char*> simulator_link_keys = {"latency_ms", "loss", "duplicate", "fifo"};
 
 std::string resolve(const std::string& path, const std::string& against_file) {
     const std::filesystem::path p(path);
@@ -19,6 +17,9 @@ std::string resolve(const std::string& path, const std::string& against_file) {
 }
 
 }  // namespace
+
+const std::vector<const char*> simulator_server_keys = {"processing_ms", "clock_offset_ms", "up"};
+const std::vector<const char*> simulator_link_keys = {"latency_ms", "loss", "duplicate", "fifo", "up"};
 
 herd_config seed_config() {
     herd_config c;

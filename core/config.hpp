@@ -53,6 +53,11 @@ struct topology_hooks {
     std::function<void(const json_reader& link, std::size_t index)> on_link;
 };
 
+// The fields of a server and of a link that only the simulator reads (sim/scenario.cpp); the
+// real host's config accepts and ignores them, so that a scenario is a config.
+extern const std::vector<const char*> simulator_server_keys;
+extern const std::vector<const char*> simulator_link_keys;
+
 // Reads `topology` ({servers, links, link_defaults}; link_defaults is the caller's): unique
 // server names without white space, ports, links between two different known servers, each pair
 // once. Throws config_error.

@@ -260,8 +260,9 @@ std::string report_html(const run_data& r, const std::vector<figure>& figures, c
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
                     html_escape(title) + "</title>\n<style>\n" + style + "</style>\n</head>\n<body>\n";
     h += "<h1>" + html_escape(title) + "</h1>\n";
-    h += "<p>Scenario file <code>" + html_escape(r.summary.value("file", std::string("?"))) + "</code>. Reproduce: <code>herd sim " +
-         html_escape(r.summary.value("file", std::string("SCENARIO"))) + " --seed " + std::to_string(r.seed) + "</code>.</p>\n";
+    const std::string file = r.scenario_file.empty() ? std::string("SCENARIO") : r.scenario_file;
+    h += "<p>Scenario file <code>" + html_escape(r.scenario_file.empty() ? std::string("?") : file) +
+         "</code>. Reproduce: <code>herd sim " + html_escape(file) + " --seed " + std::to_string(r.seed) + "</code>.</p>\n";
 
     std::size_t failed = 0, total = 0;
     if (const auto it = r.summary.find("expectations"); it != r.summary.end())

@@ -201,11 +201,11 @@ bool topology_from_summary(run_data& r) {
     return !r.servers.empty();
 }
 
-// The herd from the scenario file the summary names, if it can be found and still has the run's
+// The herd from the scenario file run.json names, if it can be found and still has the run's
 // name and numbers of servers and links. The path is as `herd sim` was given it: relative to the
 // directory it ran in, which is often the run directory's grandparent (runs/NAME-seedN).
 bool topology_from_scenario(run_data& r) {
-    const std::string file = r.summary.value("file", std::string());
+    const std::string& file = r.scenario_file;
     if (file.empty()) return false;
     std::vector<std::filesystem::path> tries{file};
     if (std::filesystem::path(file).is_relative()) {
@@ -459,6 +459,16 @@ run_data load_run(const std::filesystem::path& dir) {
         r.end = static_cast<nanos>(std::llround(r.summary.at("end_ms").get<double>() * 1e6));
     } catch (const nlohmann::json::exception& e) {
         throw run_error(summary_path.string() + ": " + e.what());
+    }
+    // run.json (how the run was asked for) is optional: a run directory of the three files alone
+    // still plots.
+    const auto run_path = dir / "run.json";
+    if (std::error_code ec; std::filesystem::is_regular_file(run_path, ec)) {
+        try {
+            r.scenario_file = nlohmann::json::parse(read_file(run_path)).value("scenario_file", std::string());
+        } catch (const nlohmann::json::exception& e) {
+            throw run_error(run_path.string() + ": " + e.what());
+        }
     }
     if (!topology_from_summary(r) && !topology_from_scenario(r)) r.topology_source = "the run's files (scenario file not found)";
 

@@ -81,6 +81,7 @@ struct message_event {
 struct run_data {
     std::filesystem::path dir;
     nlohmann::ordered_json summary;  // in the file's key order
+    std::string scenario_file;       // as `herd sim` was given it (run.json); empty if unknown
     std::string scenario;
     std::uint64_t seed = 0;
     nanos end = 0;

@@ -43,4 +43,22 @@ double standard_normal(rng& r) {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
+double draw(const distribution& d, rng& r) {
+    using k = distribution::kind;
+    switch (d.k) {
+        case k::constant: return d.a;
+        case k::uniform: return d.a + (d.b - d.a) * r.uniform01();
+        case k::normal:
+            // Each try is kept with odds of at least one half: 64 tries all fail with odds under
+            // 2^-64, and then the mean stands in.
+            for (int i = 0; i < 64; ++i)
+                if (const double x = d.a + d.b * standard_normal(r); x >= 0) return x;
+            return d.a;
+        case k::exponential: return -d.a * std::log(1.0 - r.uniform01());
+        case k::lognormal: return d.a * std::exp(d.b * standard_normal(r));
+        case k::pareto: return d.a / std::pow(1.0 - r.uniform01(), 1.0 / d.b);
+    }
+    return d.a;
+}
+
 }  // namespace herd::sim

@@ -45,4 +45,16 @@ private:
 // consumes the same amount of the stream).
 double standard_normal(rng& r);
 
+// A distribution of durations or distances, in the unit of the key that holds it.
+struct distribution {
+    enum class kind { constant, uniform, normal, exponential, lognormal, pareto };
+    kind k = kind::constant;
+    double a = 0;  // value | min | mean | mean | median | min
+    double b = 0;  //       | max | stddev |     | sigma  | shape
+};
+
+// One draw. `normal` is truncated at 0: a negative draw is drawn again (the loader keeps the
+// mean at 0 or above, so at least half the draws are kept), so no mass piles up at 0.
+double draw(const distribution& d, rng& r);
+
 }  // namespace herd::sim

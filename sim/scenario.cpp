@@ -59,12 +59,13 @@ distribution read_distribution(const node_ref& n) {
 }
 
 // Fields a link, link_defaults or set_link may carry, merged over `base`.
-link_params read_link_params(const node_ref& n, link_params base) {
-    if (n.has("latency_ms")) base.latency_ms = read_distribution(n["latency_ms"]);
-    if (n.has("loss")) base.loss = n["loss"].number(0, 1);
-    if (n.has("duplicate")) base.duplicate = n["duplicate"].number(0, 1);
-    if (n.has("fifo")) base.fifo = n["fifo"].boolean();
-    return base;
+link_change read_link_change(const node_ref& n) {
+    link_change c;
+    if (n.has("latency_ms")) c.latency_ms = read_distribution(n["latency_ms"]);
+    if (n.has("loss")) c.loss = n["loss"].number(0, 1);
+    if (n.has("duplicate")) c.duplicate = n["duplicate"].number(0, 1);
+    if (n.has("fifo")) c.fifo = n["fifo"].boolean();
+    return c;
 }
 
 class loader {
@@ -139,24 +140,30 @@ public:
 private:
     void read_topology(const node_ref& t, scenario& s) {
         link_params defaults;
+        bool defaults_up = true;
         if (t.has("link_defaults")) {
             const auto d = t["link_defaults"];
-            d.object({"latency_ms", "loss", "duplicate", "fifo"});
-            defaults = read_link_params(d, defaults);
+            d.object({"latency_ms", "loss", "duplicate", "fifo", "up"});
+            read_link_change(d).apply(defaults);
+            if (d.has("up")) defaults_up = d["up"].boolean();
         }
         core::topology_hooks hooks;
-        hooks.server_keys = {"processing_ms", "clock_offset_ms"};
-        hooks.link_keys = {"latency_ms", "loss", "duplicate", "fifo"};
+        hooks.server_keys = core::simulator_server_keys;
+        hooks.link_keys = core::simulator_link_keys;
         hooks.on_server = [&](const node_ref& v, std::size_t) {
             server_spec spec{v["name"].string(), std::nullopt, 0};
             if (v.has("processing_ms")) spec.processing_ms = read_distribution(v["processing_ms"]);
             if (v.has("clock_offset_ms")) spec.clock_offset_ms = v["clock_offset_ms"].number(-ms_max, ms_max);
+            if (v.has("up")) spec.up = v["up"].boolean();
             names_.insert(spec.name);
             s.servers.push_back(std::move(spec));
         };
         hooks.on_link = [&](const node_ref& l, std::size_t) {
             const auto p = l["between"];
-            s.links.push_back({p.at(0).string(), p.at(1).string(), read_link_params(l, defaults)});
+            link_spec spec{p.at(0).string(), p.at(1).string(), defaults, defaults_up};
+            read_link_change(l).apply(spec.params);
+            if (l.has("up")) spec.up = l["up"].boolean();
+            s.links.push_back(std::move(spec));
         };
         s.herd = core::read_topology(t, hooks);
     }
@@ -310,7 +317,8 @@ private:
                 l.object({"between", "latency_ms", "loss", "duplicate", "fifo"});
                 if (!l.has("between")) l.fail("missing field between");
                 std::tie(x.a, x.b) = read_pair(l["between"], s);
-                x.params = read_link_params(l, find_link(l["between"], s, x.a, x.b).params);
+                find_link(l["between"], s, x.a, x.b);
+                x.change = read_link_change(l);
             }
             if (kinds != 1)
                 e.fail("expected exactly one of link_down, link_up, partition, heal, crash, restart, set_link");

@@ -12,19 +12,12 @@
 #include "core/config.hpp"
 #include "core/protocol.hpp"
 #include "core/topology.hpp"
+#include "sim/random.hpp"
 
 namespace herd::sim {
 
 // `file: $.json.path: problem`; the CLI prints it and exits 2.
 using scenario_error = core::config_error;
-
-// A distribution of durations or distances, in the unit of the key that holds it.
-struct distribution {
-    enum class kind { constant, uniform, normal, exponential, lognormal, pareto };
-    kind k = kind::constant;
-    double a = 0;  // value | min | mean | mean | median | min
-    double b = 0;  //       | max | stddev |     | sigma  | shape
-};
 
 struct link_params {
     distribution latency_ms{distribution::kind::constant, 10, 0};
@@ -33,15 +26,32 @@ struct link_params {
     bool fifo = true;
 };
 
+// Some of a link's parameters (a set_link fault, or a link's own over its defaults): the ones
+// given replace those of the link; the others keep their values.
+struct link_change {
+    std::optional<distribution> latency_ms;
+    std::optional<double> loss, duplicate;
+    std::optional<bool> fifo;
+
+    void apply(link_params& p) const {
+        if (latency_ms) p.latency_ms = *latency_ms;
+        if (loss) p.loss = *loss;
+        if (duplicate) p.duplicate = *duplicate;
+        if (fifo) p.fifo = *fifo;
+    }
+};
+
 struct link_spec {
     std::string a, b;
     link_params params;
+    bool up = true;  // false: down from the start, until a link_up
 };
 
 struct server_spec {
     std::string name;
     std::optional<distribution> processing_ms;  // none: inputs are handled at once
     double clock_offset_ms = 0;
+    bool up = true;  // false: down from the start (as if crashed), until a restart
 };
 
 struct timed_line {
@@ -74,7 +84,7 @@ struct fault {
     std::vector<std::vector<std::string>> groups;  // partition
     bool one_way = false;                        // partition: only messages from groups[0] out
     bool lose_state = false;                     // crash
-    link_params params;                          // set_link (the link's own, merged)
+    link_change change;                          // set_link: applied to the link's parameters then
     std::string json_path;                       // for messages
 };
 

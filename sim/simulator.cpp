@@ -31,19 +31,6 @@ using ojson = nlohmann::ordered_json;
 constexpr std::uint32_t none = UINT32_MAX;
 constexpr std::size_t inbox_max = 1'000'000;
 
-double draw(const distribution& d, rng& r) {
-    using k = distribution::kind;
-    switch (d.k) {
-        case k::constant: return d.a;
-        case k::uniform: return d.a + (d.b - d.a) * r.uniform01();
-        case k::normal: return std::max(0.0, d.a + d.b * standard_normal(r));
-        case k::exponential: return -d.a * std::log(1.0 - r.uniform01());
-        case k::lognormal: return d.a * std::exp(d.b * standard_normal(r));
-        case k::pareto: return d.a / std::pow(1.0 - r.uniform01(), 1.0 / d.b);
-    }
-    return d.a;
-}
-
 // A delay drawn in milliseconds, capped at 1e9 ms (the scenario's own limit): a pareto tail
 // may be huge.
 nanos ms_ns(double ms) {
@@ -455,7 +442,7 @@ public:
         }
         for (const auto& l : s.links) {
             const auto li = static_cast<std::uint32_t>(links_.size());
-            links_.push_back({index_.at(l.a), index_.at(l.b), l.params, true, false, false, 0});
+            links_.push_back({index_.at(l.a), index_.at(l.b), l.params, l.up, false, false, 0});
             for (int d = 0; d < 2; ++d) {
                 const std::uint32_t from = d == 0 ? index_.at(l.a) : index_.at(l.b);
                 const std::uint32_t to = d == 0 ? index_.at(l.b) : index_.at(l.a);
@@ -501,7 +488,14 @@ public:
     }
 
     run_result run(const std::function<void(nanos)>& on_progress) {
-        // Every link starts up: both ends learn it at time 0, before anything else happens.
+        // A server that starts down is down before anything happens; then every link comes up
+        // (unless it starts down, or joins such a server): both ends learn it at time 0, before
+        // anything else happens.
+        for (std::uint32_t s = 0; s < servers_.size(); ++s)
+            if (!s_.servers[s].up) {
+                servers_[s].up = false;
+                set_live(s, false);
+            }
         for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, 0);
         next_sample_ = 0;
         std::uint64_t steps = 0;
@@ -1081,7 +1075,7 @@ private:
             }
             case fault::kind::set_link: {
                 const auto l = link_index(f.a, f.b);
-                links_[l].params = f.params;
+                f.change.apply(links_[l].params);
                 j["fault"] = "set_link";
                 j["between"] = {f.a, f.b};
                 timeline_json(j);
@@ -1401,7 +1395,10 @@ private:
     }
 
     void timeline(std::string_view line) {
-        if (r_.timeline.size() < timeline_max) r_.timeline.push_back(line);
+        if (r_.timeline.size() < timeline_max)
+            r_.timeline.push_back(line);
+        else
+            ++timeline_dropped_;
     }
 
     // The rare events (faults, link changes) carry nested values: nlohmann writes those.
@@ -1482,6 +1479,10 @@ private:
             expect("events_max", false, "stopped after " + std::to_string(s_.events_max) + " events");
         if (beyond_horizon_)
             expect("horizon", false, std::to_string(beyond_horizon_) + " events fell after the horizon of 10^18 ns and were not run");
+        if (timeline_dropped_)
+            expect("timeline_max", false,
+                   std::to_string(timeline_dropped_) + " timeline lines past the first " + std::to_string(timeline_max) +
+                       " were not written (\"timeline\": {\"messages\": false} writes far fewer)");
         if (x.converged)
             expect("converged", r_.converged == *x.converged,
                    std::string(r_.converged ? "converged" : "diverged") + ", " +
@@ -1533,6 +1534,7 @@ public:
 
 private:
     static constexpr std::size_t timeline_max = 20'000'000;
+    std::uint64_t timeline_dropped_ = 0;  // lines past timeline_max
     static constexpr std::uint64_t samples_max = 1'000'000;
 
     const scenario& s_;
@@ -1663,7 +1665,6 @@ std::string summary_json(const scenario& s, const run_result& r) {
     ojson j;
     j["scenario"] = s.name;
     if (!s.about.empty()) j["about"] = s.about;
-    j["file"] = s.file;
     j["seed"] = r.seed;
     j["servers"] = s.servers.size();
     j["links"] = s.links.size();

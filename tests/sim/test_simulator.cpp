@@ -266,6 +266,40 @@ TEST_CASE("after a link comes back, new messages do not wait behind the lost one
     CHECK(applied_at(r, 1, 1) == 35'000'000);        // not held until 5,000 ms
 }
 
+TEST_CASE("a set_link changes only the fields it gives, so a second one keeps the first", "[sim]") {
+    // Loss 1 at 100 ms, then only the latency at 200 ms: the link must still lose everything.
+    const json j = {{"name", "set-link-twice"},
+                    {"topology", testing::herd_json(2, {{0, 1}}, {{"latency_ms", constant(1)}})},
+                    {"workload", {iamat(50, 0, "a"), iamat(150, 0, "b"), iamat(250, 0, "c")}},
+                    {"faults", {{{"at_ms", 100}, {"set_link", {{"between", {"S0", "S1"}}, {"loss", 1}}}},
+                                {{"at_ms", 200}, {"set_link", {{"between", {"S1", "S0"}}, {"latency_ms", constant(5)}}}}}}};
+    const auto r = run(testing::scenario_from(j));
+    CHECK(applied_at(r, 0, 1) == 51'000'000);
+    CHECK_FALSE(applied_at(r, 1, 1));
+    CHECK_FALSE(applied_at(r, 2, 1));  // lost too: the loss of 1 stayed
+    CHECK(r.drops_by_reason.at("loss") == 2);
+}
+
+TEST_CASE("a link or a server marked up false starts down until a link_up or a restart", "[sim]") {
+    // S0 - S1 - S2, the first link down from the start, S2 down from the start.
+    json topo = testing::herd_json(3, {{0, 1}, {1, 2}}, {{"latency_ms", constant(1)}});
+    topo["links"][0]["up"] = false;
+    topo["servers"][2]["up"] = false;
+    const json j = {{"name", "start-down"},
+                    {"topology", topo},
+                    {"workload", {iamat(10, 0, "a"), iamat(10, 2, "b"), iamat(10, 1, "c"), iamat(300, 0, "d")}},
+                    {"faults", {{{"at_ms", 100}, {"link_up", {"S0", "S1"}}}, {{"at_ms", 200}, {"restart", "S2"}}}}};
+    const auto r = run(testing::scenario_from(j));
+    REQUIRE(r.updates.size() == 3);           // b failed: S2 was down
+    CHECK(r.client_failures == 1);
+    CHECK_FALSE(applied_at(r, 0, 1));         // a stayed at S0: its link was down when it flooded
+    CHECK(applied_at(r, 1, 0) == std::nullopt);  // c did not cross the down link either
+    CHECK_FALSE(applied_at(r, 1, 2));         // nor reach S2 before it started
+    CHECK(applied_at(r, 2, 1) == 301'000'000);  // d, after the link came up
+    CHECK(applied_at(r, 2, 2) == 302'000'000);  // and S2, restarted, has it
+    CHECK(r.converged == false);              // a and c never crossed (no repair)
+}
+
 TEST_CASE("records travel between nodes but FLOOD bytes count the lines they stand for", "[sim]") {
     // A triangle and a tail: S0 floods to S1 and S2, which forward to each other (repeats, which
     // the simulator does not hand to the node) and S2 to S3.
