@@ -2,6 +2,8 @@
 
 #include <boost/asio/signal_set.hpp>
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -68,7 +70,29 @@ running_servers::running_servers(const core::herd_config& cfg, const std::vector
     }
     // Bind everything first, so that a port in use is an error before anything runs.
     for (auto& s : impl_->servers) s->start();
+    notices(cfg);
     for (auto& io : impl_->ios) impl_->threads.emplace_back([&io = *io] { io.run(); });
+}
+
+// What an operator should know once the servers listen (after a config error, nothing but that
+// error is printed): on stderr, once a process.
+void running_servers::notices(const core::herd_config& cfg) const {
+    static std::atomic<bool> trust_told{false}, files_told{false};
+    bool trusting = false;
+    std::uint64_t wanted = 64;  // the process's own: logs, the places data, stdio
+    for (const auto& s : impl_->servers) {
+        trusting = trusting || s->trusts_peer_names();
+        wanted += cfg.net.connections_max + 2 * cfg.herd.neighbours(s->name()).size() + 2;
+    }
+    if (trusting && !trust_told.exchange(true))
+        std::fprintf(stderr, "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
+    const std::uint64_t limit = raise_open_file_limit();
+    if (limit < wanted && !files_told.exchange(true))
+        std::fprintf(stderr,
+                     "herd: open files are limited to %llu (ulimit -n), under the %llu that net.connections_max "
+                     "(%llu a server) asks for: clients past it wait to be accepted\n",
+                     static_cast<unsigned long long>(limit), static_cast<unsigned long long>(wanted),
+                     static_cast<unsigned long long>(cfg.net.connections_max));
 }
 
 running_servers::~running_servers() {

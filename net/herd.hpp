@@ -44,6 +44,8 @@ public:
     server* find(const std::string& name) const;
 
 private:
+    void notices(const core::herd_config& cfg) const;
+
     struct impl;
     std::unique_ptr<impl> impl_;
 };

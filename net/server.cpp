@@ -7,6 +7,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -86,10 +88,19 @@ std::uint64_t& traffic_of(peer_traffic& t, std::string_view line) {
     return t.other;
 }
 
-// Process-wide: the notice that peers are trusted by name goes to stderr once.
-std::atomic<bool> trust_notice_given{false};
-
 }  // namespace
+
+std::uint64_t raise_open_file_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    const rlim_t wanted = std::min<rlim_t>(rl.rlim_max, 1 << 20);
+    if (rl.rlim_cur < wanted) {
+        rlimit raised = rl;
+        raised.rlim_cur = wanted;
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    return static_cast<std::uint64_t>(rl.rlim_cur);
+}
 
 // One TCP connection: a client, or (once identified) the link to a neighbour. A reader
 // coroutine takes what has arrived and hands every complete line in it to the server; what the
@@ -560,6 +571,7 @@ std::string server::json_path() const {
 }
 
 void server::start() {
+    raise_open_file_limit();
     const auto& me = cfg_.herd.servers[index_];
     auto listen = [&](std::uint16_t port, const char* field) {
         error_code ec;
@@ -581,9 +593,8 @@ void server::start() {
     log_.write("start", name_ + " listening on " + me.host + ":" + std::to_string(me.port) +
                             (me.peer_port ? " (peers on " + std::to_string(me.peer_port) + ")" : ""));
     if (secret_.empty()) {
+        // The host says so on stderr once all its servers started (running_servers).
         log_.write("start", "no shared secret (net.secret_env): peers are trusted by the name they give");
-        if (!trust_notice_given.exchange(true))
-            std::fprintf(stderr, "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
     } else {
         log_.write("start", "peers must prove the shared secret from " + cfg_.net.secret_env);
         if (secret_.size() < peer_auth::secret_bytes_min_advised)

@@ -56,6 +56,11 @@ struct link_service {
     std::vector<server*> servers;
 };
 
+// Raises this process's soft limit on open files to its hard limit (at most 1,048,576) and
+// returns the soft limit then: a server holds a descriptor a connection, and the usual soft
+// limit (1,024) is far below net.connections_max. server::start() calls it.
+std::uint64_t raise_open_file_limit();
+
 class server {
 public:
     // The server `name` of `cfg`, logging to `log_dir`/<name>.log (no log when log_dir is empty).
@@ -80,6 +85,8 @@ public:
     void drop_peer_links();
 
     const std::string& name() const { return name_; }
+    // Whether neighbours are trusted by the name they give (no shared secret configured).
+    bool trusts_peer_names() const { return secret_.empty(); }
     boost::asio::io_context& io() { return io_; }
     std::uint16_t port() const;
     const core::node& node() const { return node_; }

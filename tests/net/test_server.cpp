@@ -1,5 +1,6 @@
 // net/server: the real host on loopback sockets, servers in this process.
 #include <catch2/catch.hpp>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <fstream>
@@ -137,6 +138,31 @@ TEST_CASE("a thousand clients connected at once are all answered", "[net]") {
     int answered = 0;
     for (int i = 0; i < 1000; ++i) answered += clients[i]->read_line().starts_with("AT Wilkes ") ? 1 : 0;
     CHECK(answered == 1000);
+}
+
+TEST_CASE("a server raises the open-file limit, so a login shell's 1024 does not cap its clients", "[net]") {
+    rlimit before{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &before) == 0);
+    const rlim_t hard = before.rlim_max;
+    if (hard < 4096) {
+        WARN("the hard limit on open files is " << hard << ": nothing to raise to");
+        return;
+    }
+    rlimit low = before;
+    low.rlim_cur = 1024;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    auto cfg = testing::seed_config_on_free_ports();
+    testing::running_herd herd(cfg, {"Wilkes"});
+    rlimit after{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &after) == 0);
+    CHECK(after.rlim_cur == std::min<rlim_t>(hard, 1 << 20));
+    // 1,100 clients (2,200 descriptors in this process, both ends): all answered.
+    std::vector<std::unique_ptr<line_client>> clients;
+    for (int i = 0; i < 1100; ++i) clients.push_back(std::make_unique<line_client>(herd.port("Wilkes")));
+    for (int i = 0; i < 1100; ++i) clients[static_cast<std::size_t>(i)]->send("IAMAT f" + std::to_string(i) + " +1+1 1\n");
+    int answered = 0;
+    for (auto& c : clients) answered += c->read_line().starts_with("AT Wilkes ") ? 1 : 0;
+    CHECK(answered == 1100);
 }
 
 TEST_CASE("connections past the limit are closed at once", "[net]") {
