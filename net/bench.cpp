@@ -111,7 +111,6 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, ste
         co_return;
     }
     socket.set_option(tcp::no_delay(true));
-    socket.non_blocking(true);
     std::minstd_rand rnd(static_cast<std::uint32_t>(id + 1));
     std::uniform_real_distribution<double> coin(0, 1);
     const std::string client = "bench" + std::to_string(id);
@@ -123,7 +122,6 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, ste
     std::vector<char> is_whatsat(static_cast<std::size_t>(o.pipeline));
     bool known = false;
     std::uint64_t k = 0;
-    bool drained = false;  // the last read took all there was, and nothing ran since
     while (steady::now() < deadline) {
         out.clear();
         for (auto& w : is_whatsat) {
@@ -138,20 +136,8 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, ste
             known = true;
         }
         const auto t0 = steady::now();
-        // Written without waiting when the socket takes it all (it nearly always does): then
-        // nothing runs on this thread before the wait below, which the replies will end.
-        std::size_t written = socket.write_some(asio::buffer(out), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            ec = {};
-            written = 0;
-        }
+        co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) break;
-        if (written < out.size()) {
-            co_await asio::async_write(socket, asio::buffer(out.data() + written, out.size() - written),
-                                       asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) break;
-            drained = false;  // replies may have come, and been reported, while it waited
-        }
         // The replies, in order: an AT line, or for a WHATSAT, up to its blank line.
         std::size_t at = 0;
         for (const char w : is_whatsat) {
@@ -169,22 +155,9 @@ asio::awaitable<void> load(tcp::endpoint ep, int id, const bench_options& o, ste
                 have -= at;
                 at = 0;
                 if (have == in.size()) in.resize(in.size() * 2);
-                const std::size_t room = in.size() - have;
-                std::size_t n = 0;
-                if (drained) {
-                    // As the server's client reader does: a read now would find nothing.
-                    co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-                    if (!ec) n = socket.read_some(asio::buffer(in.data() + have, room), ec);
-                    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-                        ec = {};
-                        continue;
-                    }
-                } else {
-                    n = co_await socket.async_read_some(asio::buffer(in.data() + have, room),
-                                                        asio::redirect_error(asio::use_awaitable, ec));
-                }
+                const std::size_t n = co_await socket.async_read_some(asio::buffer(in.data() + have, in.size() - have),
+                                                                      asio::redirect_error(asio::use_awaitable, ec));
                 if (ec) break;
-                drained = n < room;
                 have += n;
             }
             if (ec) break;
@@ -346,6 +319,7 @@ asio::awaitable<void> probe_applied(tcp::endpoint origin_ep, std::shared_ptr<pro
 }  // namespace
 
 bench_result run_bench(const core::herd_config& cfg, const bench_options& o, running_servers* in_process) {
+    raise_open_file_limit();  // a connection a descriptor: --connections may pass 1,024
     asio::io_context io(1);
     shared_state st;
     const auto start = steady::now();

@@ -51,6 +51,7 @@ running_servers::running_servers(const core::herd_config& cfg, const std::vector
                                  const std::filesystem::path& log_dir, std::size_t threads_max)
     : impl_(std::make_unique<impl>()) {
     impl_->log_dir = log_dir;
+    const std::uint64_t open_files = raise_open_file_limit();
     std::vector<std::string> which = names;
     if (which.empty())
         for (const auto& s : cfg.herd.servers) which.push_back(s.name);
@@ -70,13 +71,13 @@ running_servers::running_servers(const core::herd_config& cfg, const std::vector
     }
     // Bind everything first, so that a port in use is an error before anything runs.
     for (auto& s : impl_->servers) s->start();
-    notices(cfg);
+    notices(cfg, open_files);
     for (auto& io : impl_->ios) impl_->threads.emplace_back([&io = *io] { io.run(); });
 }
 
 // What an operator should know once the servers listen (after a config error, nothing but that
 // error is printed): on stderr, once a process.
-void running_servers::notices(const core::herd_config& cfg) const {
+void running_servers::notices(const core::herd_config& cfg, std::uint64_t open_files) const {
     static std::atomic<bool> trust_told{false}, files_told{false};
     bool trusting = false;
     std::uint64_t wanted = 64;  // the process's own: logs, the places data, stdio
@@ -86,7 +87,7 @@ void running_servers::notices(const core::herd_config& cfg) const {
     }
     if (trusting && !trust_told.exchange(true))
         std::fprintf(stderr, "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
-    const std::uint64_t limit = raise_open_file_limit();
+    const std::uint64_t limit = open_files;
     if (limit < wanted && !files_told.exchange(true))
         std::fprintf(stderr,
                      "herd: open files are limited to %llu (ulimit -n), under the %llu that net.connections_max "

@@ -44,7 +44,8 @@ public:
     server* find(const std::string& name) const;
 
 private:
-    void notices(const core::herd_config& cfg) const;
+    // `open_files`: the process's limit, once raised.
+    void notices(const core::herd_config& cfg, std::uint64_t open_files) const;
 
     struct impl;
     std::unique_ptr<impl> impl_;

@@ -323,7 +323,6 @@ private:
     }
 
     asio::awaitable<void> reader() {
-        bool drained = false;  // a client's last read took all there was
         for (;;) {
             error_code ec;
             if (!peer_.empty()) {
@@ -344,25 +343,9 @@ private:
                 continue;
             }
             reserve_read();
-            const std::size_t room = in_.size() - in_end_;
-            std::size_t n = 0;
-            if (drained) {
-                // The last read took all there was, and nothing ran on this thread since (its
-                // handlers run one at a time, and none came between): the reactor will report the
-                // next bytes to arrive to this wait. An asynchronous read would first try a read,
-                // which a client waiting for its replies leaves empty: a system call a request.
-                co_await socket_.async_wait(tcp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
-                if (closed_ || closing_) break;
-                if (!ec) n = socket_.read_some(asio::buffer(in_.data() + in_end_, room), ec);
-                if (ec == asio::error::would_block || ec == asio::error::try_again) continue;  // still drained
-            } else {
-                // A new connection (its first bytes may have come before the reactor knew of
-                // it), or one whose last read filled its buffer.
-                n = co_await socket_.async_read_some(asio::buffer(in_.data() + in_end_, room),
-                                                     asio::redirect_error(asio::use_awaitable, ec));
-            }
+            const std::size_t n = co_await socket_.async_read_some(
+                asio::buffer(in_.data() + in_end_, in_.size() - in_end_), asio::redirect_error(asio::use_awaitable, ec));
             if (closed_ || closing_) break;
-            drained = !ec && n < room;
             if (!consume(n, ec)) break;
             if (!peer_.empty()) srv_.flush_peer_links();  // the lines made this connection a link
             else if (is_client()) srv_.after_client_read();
@@ -571,7 +554,6 @@ std::string server::json_path() const {
 }
 
 void server::start() {
-    raise_open_file_limit();
     const auto& me = cfg_.herd.servers[index_];
     auto listen = [&](std::uint16_t port, const char* field) {
         error_code ec;

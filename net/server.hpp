@@ -56,9 +56,10 @@ struct link_service {
     std::vector<server*> servers;
 };
 
-// Raises this process's soft limit on open files to its hard limit (at most 1,048,576) and
-// returns the soft limit then: a server holds a descriptor a connection, and the usual soft
-// limit (1,024) is far below net.connections_max. server::start() calls it.
+// Raises this process's soft limit on open files to its hard limit (at most 1,048,576), as Go's
+// runtime does, and returns the soft limit then: a server holds a descriptor a connection, and
+// a login shell's soft limit (1,024) is far below net.connections_max. The hosts call it
+// (running_servers, herd bench); a server alone leaves the process's limits as they are.
 std::uint64_t raise_open_file_limit();
 
 class server {

@@ -469,6 +469,8 @@ run_data load_run(const std::filesystem::path& dir) {
         } catch (const nlohmann::json::exception& e) {
             throw run_error(run_path.string() + ": " + e.what());
         }
+    } else {
+        r.scenario_file = r.summary.value("file", std::string());  // runs written before run.json
     }
     if (!topology_from_summary(r) && !topology_from_scenario(r)) r.topology_source = "the run's files (scenario file not found)";
 

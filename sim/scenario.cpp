@@ -58,7 +58,8 @@ distribution read_distribution(const node_ref& n) {
     return out;
 }
 
-// Fields a link, link_defaults or set_link may carry, merged over `base`.
+// The parameters a link, link_defaults or set_link gives (link_change::apply puts them over
+// others).
 link_change read_link_change(const node_ref& n) {
     link_change c;
     if (n.has("latency_ms")) c.latency_ms = read_distribution(n["latency_ms"]);

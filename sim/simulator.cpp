@@ -491,12 +491,24 @@ public:
         // A server that starts down is down before anything happens; then every link comes up
         // (unless it starts down, or joins such a server): both ends learn it at time 0, before
         // anything else happens.
+        // The timeline says so as faults at 0 (with the scenario's path for the field), and a
+        // link that does not come up is down from 0, so the plots draw its downtime.
         for (std::uint32_t s = 0; s < servers_.size(); ++s)
             if (!s_.servers[s].up) {
                 servers_[s].up = false;
-                set_live(s, false);
+                --live_;  // nothing is held yet: no staleness to account
+                timeline_json(ojson{{"t_ms", 0}, {"event", "fault"}, {"path", "$.topology.servers[" + std::to_string(s) + "]"},
+                                    {"fault", "crash"}, {"server", servers_[s].name}, {"lose_state", false}});
             }
+        for (std::uint32_t l = 0; l < links_.size(); ++l)
+            if (!links_[l].admin_up)
+                timeline_json(ojson{{"t_ms", 0}, {"event", "fault"}, {"path", "$.topology.links[" + std::to_string(l) + "]"},
+                                    {"fault", "link_down"}, {"between", {servers_[links_[l].a].name, servers_[links_[l].b].name}}});
         for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, 0);
+        for (const auto& link : links_)
+            if (!link.connected)
+                timeline_json(ojson{{"t_ms", 0}, {"event", "link"}, {"a", servers_[link.a].name},
+                                    {"b", servers_[link.b].name}, {"state", "down"}});
         next_sample_ = 0;
         std::uint64_t steps = 0;
         while (!queue_.empty()) {

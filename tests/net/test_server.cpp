@@ -8,6 +8,8 @@
 
 #include "sim/scenario.hpp"
 #include "sim/simulator.hpp"
+#include "net/herd.hpp"
+#include "net/server.hpp"
 #include "places/offline.hpp"
 #include "tests/net/net_support.hpp"
 #include "tests/net/support/http_test_server.hpp"
@@ -81,8 +83,7 @@ TEST_CASE("many commands on one connection with \\r\\n line ends are answered in
     CHECK(c.read_line() == "? bogus line\n");
 }
 
-// The server's client reader waits for the socket after a read that took all there was, and
-// reads on at once after one that filled its buffer (net/server.cpp, connection::reader).
+// A client's lines may end anywhere in what one read takes, and one read may hold many.
 TEST_CASE("a client is answered whether its lines come cut in pieces or more than a read holds",
           "[net]") {
     auto cfg = testing::seed_config_on_free_ports();
@@ -104,7 +105,7 @@ TEST_CASE("a client is answered whether its lines come cut in pieces or more tha
         CHECK(r.ends_with(fields(i)));
     }
     // 12 KiB written while the server's thread is busy, so that it is in the socket before the
-    // server reads: its first read fills its 4 KiB buffer, and what is left must still be read.
+    // server reads: its first read fills its 4 KiB buffer, and the rest must still be read.
     std::string batch;
     int n = 0;
     while (batch.size() < 12 * 1024) batch += iamat(1000 + n++);
@@ -140,7 +141,7 @@ TEST_CASE("a thousand clients connected at once are all answered", "[net]") {
     CHECK(answered == 1000);
 }
 
-TEST_CASE("a server raises the open-file limit, so a login shell's 1024 does not cap its clients", "[net]") {
+TEST_CASE("the host raises the open-file limit, so a login shell's 1024 does not cap its clients", "[net]") {
     rlimit before{};
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &before) == 0);
     const rlim_t hard = before.rlim_max;
@@ -151,14 +152,16 @@ TEST_CASE("a server raises the open-file limit, so a login shell's 1024 does not
     rlimit low = before;
     low.rlim_cur = 1024;
     REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    // The host of herd serve and herd up (a server alone leaves the process's limits alone).
     auto cfg = testing::seed_config_on_free_ports();
-    testing::running_herd herd(cfg, {"Wilkes"});
+    net::running_servers herd(cfg, {"Wilkes"}, {});
     rlimit after{};
     REQUIRE(::getrlimit(RLIMIT_NOFILE, &after) == 0);
     CHECK(after.rlim_cur == std::min<rlim_t>(hard, 1 << 20));
     // 1,100 clients (2,200 descriptors in this process, both ends): all answered.
+    const auto port = herd.find("Wilkes")->port();
     std::vector<std::unique_ptr<line_client>> clients;
-    for (int i = 0; i < 1100; ++i) clients.push_back(std::make_unique<line_client>(herd.port("Wilkes")));
+    for (int i = 0; i < 1100; ++i) clients.push_back(std::make_unique<line_client>(port));
     for (int i = 0; i < 1100; ++i) clients[static_cast<std::size_t>(i)]->send("IAMAT f" + std::to_string(i) + " +1+1 1\n");
     int answered = 0;
     for (auto& c : clients) answered += c->read_line().starts_with("AT Wilkes ") ? 1 : 0;

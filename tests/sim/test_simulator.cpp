@@ -298,6 +298,12 @@ TEST_CASE("a link or a server marked up false starts down until a link_up or a r
     CHECK(applied_at(r, 2, 1) == 301'000'000);  // d, after the link came up
     CHECK(applied_at(r, 2, 2) == 302'000'000);  // and S2, restarted, has it
     CHECK(r.converged == false);              // a and c never crossed (no repair)
+    // The timeline starts with both, so the plots draw the downtime from 0.
+    const std::string timeline = sim::timeline_jsonl(r);
+    CHECK(timeline.find(R"("path":"$.topology.servers[2]","fault":"crash","server":"S2")") != std::string::npos);
+    CHECK(timeline.find(R"("path":"$.topology.links[0]","fault":"link_down","between":["S0","S1"])") != std::string::npos);
+    CHECK(timeline.find(R"("event":"link","a":"S0","b":"S1","state":"down")") != std::string::npos);
+    CHECK(timeline.find(R"("event":"link","a":"S1","b":"S2","state":"down")") != std::string::npos);
 }
 
 TEST_CASE("records travel between nodes but FLOOD bytes count the lines they stand for", "[sim]") {
