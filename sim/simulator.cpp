@@ -506,9 +506,7 @@ public:
                                     {"fault", "link_down"}, {"between", {servers_[links_[l].a].name, servers_[links_[l].b].name}}});
         for (std::uint32_t l = 0; l < links_.size(); ++l) update_link(l, 0);
         for (const auto& link : links_)
-            if (!link.connected)
-                timeline_json(ojson{{"t_ms", 0}, {"event", "link"}, {"a", servers_[link.a].name},
-                                    {"b", servers_[link.b].name}, {"state", "down"}});
+            if (!link.connected) link_line(link);
         next_sample_ = 0;
         std::uint64_t steps = 0;
         while (!queue_.empty()) {
@@ -984,6 +982,12 @@ private:
         timeline(j.done());
     }
 
+    // The timeline's line for a link's state now.
+    void link_line(const link_state& link) {
+        timeline_json(ojson{{"t_ms", 0}, {"event", "link"}, {"a", servers_[link.a].name},
+                            {"b", servers_[link.b].name}, {"state", link.connected ? "up" : "down"}});
+    }
+
     // Recomputes whether link l is connected and tells both ends when that changed.
     void update_link(std::uint32_t l, nanos) {
         auto& link = links_[l];
@@ -991,10 +995,7 @@ private:
             link.admin_up && !link.cut && servers_[link.a].up && servers_[link.b].up;
         if (now_connected == link.connected) return;
         link.connected = now_connected;
-        const auto& a = servers_[link.a];
-        const auto& b = servers_[link.b];
-        timeline_json(ojson{{"t_ms", 0}, {"event", "link"}, {"a", a.name}, {"b", b.name},
-                       {"state", now_connected ? "up" : "down"}});
+        link_line(link);
         if (!now_connected) {
             // A new connection: what was in flight is lost and holds nothing up.
             ++link.epoch;
