@@ -36,9 +36,10 @@ constexpr std::size_t slots_max = 100'000;  // replies held behind a slow WHATSA
 // A link that stays up this long resets its redial backoff; one that drops sooner (a neighbour
 // that refuses it, or cannot keep up) is redialled ever later, up to the cap.
 constexpr auto link_stable = std::chrono::seconds(1);
-// How often client reads hand over to the links at most (after_client_read): each hop of a
-// flood waits up to this; each hand-over costs a read and maybe a write per link.
-constexpr auto link_service_period = std::chrono::microseconds(200);
+// How often client reads hand over to the links at most (after_client_read): under load each
+// hop of a flood waits up to this, and each link writes about once in it; each hand-over costs
+// a read and maybe a write per link.
+constexpr auto link_service_period = std::chrono::microseconds(300);
 // A node timer further off than this waits this long (the node sets it again when it fires).
 constexpr core::nanos timer_delay_max_ns = 365LL * 24 * 3600 * 1'000'000'000;
 
@@ -338,8 +339,8 @@ private:
                 const read_state r = read_now();
                 if (r == read_state::ended) break;
                 if (r == read_state::more) read_more_later();
-                // What its lines forward leaves at once.
-                srv_.flush_peer_links();
+                // What its lines forward leaves at once, or with the next hand-over.
+                if (!srv_.links_handed_over()) srv_.flush_peer_links();
                 continue;
             }
             reserve_read();
@@ -410,7 +411,7 @@ private:
             if (self->closed_ || self->closing_) return;
             const read_state r = self->read_now();
             if (r == read_state::more) self->read_more_later();
-            if (r != read_state::ended) self->srv_.flush_peer_links();
+            if (r != read_state::ended && !self->srv_.links_handed_over()) self->srv_.flush_peer_links();
         });
     }
 
@@ -429,10 +430,17 @@ private:
         asio::post(socket_.get_executor(), [self = shared_from_this()] {
             self->write_posted_ = false;
             if (self->in_flight_) return;
-            if (!self->peer_.empty() && !self->closed_ && !self->closing_)
+            if (!self->peer_.empty() && !self->closed_ && !self->closing_) {
+                // Under load the hand-over writes it; asked again a loop round later, in case
+                // the clients fell quiet meanwhile.
+                if (self->srv_.links_handed_over()) {
+                    if (!self->out_.empty()) self->kick();
+                    return;
+                }
                 self->flush_now();
-            else
+            } else {
                 self->write();
+            }
         });
     }
 
@@ -1069,9 +1077,14 @@ void server::after_client_read() {
     // each server.
     auto& group = *link_service_;
     const auto now = std::chrono::steady_clock::now();
+    group.last_read = now;
     if (now < group.next) return;
     group.next = now + link_service_period;
     for (server* s : group.servers) s->service_links();
+}
+
+bool server::links_handed_over() const {
+    return std::chrono::steady_clock::now() - link_service_->last_read < link_service_period;
 }
 
 void server::service_links() {

@@ -53,6 +53,7 @@ class server;
 // once per loop round (a millisecond on a loaded thread). Used on that thread only.
 struct link_service {
     std::chrono::steady_clock::time_point next;  // the next hand-over, not before
+    std::chrono::steady_clock::time_point last_read;  // the last client read (links_handed_over)
     std::vector<server*> servers;
 };
 
@@ -129,9 +130,13 @@ private:
     // Called by connections.
     void on_line(connection& c, std::string_view line);
     void on_closed(connection& c);
-    // Writes what every peer link has queued now (after the lines of a read on a link: what
-    // they forward leaves at once).
+    // Writes what every peer link has queued now.
     void flush_peer_links();
+    // Whether client reads hand over to the links now (one came within the last
+    // link_service_period): then what a link read forwards, or a line queues for a link, waits
+    // for that hand-over (at most a period) rather than take a write of its own, so a loaded
+    // link writes about once a period. Otherwise it is written at once.
+    bool links_handed_over() const;
     // After the lines of a client read: now and then, reads the links of every server of the
     // link_service group and flushes them (service_links).
     void after_client_read();
