@@ -134,8 +134,9 @@ private:
     void flush_peer_links();
     // Whether client reads hand over to the links now (one came within the last
     // link_service_period): then what a link read forwards, or a line queues for a link, waits
-    // for that hand-over (at most a period) rather than take a write of its own, so a loaded
-    // link writes about once a period. Otherwise it is written at once.
+    // for that hand-over (the first client read a period after the last one: up to about two
+    // periods) rather than take a write of its own, so a loaded link writes about once a
+    // period. Otherwise it is written at once.
     bool links_handed_over() const;
     // After the lines of a client read: now and then, reads the links of every server of the
     // link_service group and flushes them (service_links).

@@ -117,6 +117,9 @@ struct run_result {
     bool converged = false;
     std::optional<core::nanos> converged_at;  // when the last stale record became fresh
     std::uint64_t stale_final = 0;
+    // FLOODs settled when sent because another of their update was due at the receiver first
+    // (docs/simulator.md; quiet runs). A diagnostic for tests and benchmarks: in no output file.
+    std::uint64_t settled_behind = 0;
     timeline_lines timeline;
     std::vector<expectation_result> expectations;
     bool ok = true;
