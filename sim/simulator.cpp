@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cassert>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -280,15 +281,18 @@ struct link_state {
     std::uint32_t epoch = 0;
 };
 
-struct dir_state {
+// What a send and a delivery read share the first cache line (a big herd's directions are a
+// miss each); the name, for the summary, comes after it.
+struct alignas(64) dir_state {
     std::uint32_t link, from, to;
     std::uint32_t at_to;  // the index of `from` among the neighbours of `to`
+    std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
     bool blackhole = false;  // by a one-way partition
     nanos last_delivery = 0;
     rng r;
     std::string name;
-    std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
 };
+static_assert(offsetof(dir_state, name) == 64);
 
 // A FLOOD settled when sent (simulation::settle): when it arrives, on which direction, and the
 // link's epoch when it was sent.
@@ -487,7 +491,7 @@ public:
                 const auto& back = servers_[to].neighbours;
                 const auto at_to = static_cast<std::uint32_t>(
                     std::lower_bound(back.begin(), back.end(), servers_[from].name) - back.begin());
-                dirs_.push_back({li, from, to, at_to, false, 0, rng::derive(seed, "link:" + name), name});
+                dirs_.push_back({li, from, to, at_to, none, false, 0, rng::derive(seed, "link:" + name), name});
             }
         }
         for (std::size_t i = 0; i < s.lines.size(); ++i)
