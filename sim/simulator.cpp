@@ -282,17 +282,18 @@ struct link_state {
 };
 
 // What a send and a delivery read share the first cache line (a big herd's directions are a
-// miss each); the name, for the summary, comes after it.
-struct alignas(64) dir_state {
+// miss each), and the direction's counts the second (a processor fetches such pairs of lines
+// together).
+struct alignas(128) dir_state {
     std::uint32_t link, from, to;
     std::uint32_t at_to;  // the index of `from` among the neighbours of `to`
     std::uint32_t fifo = none;  // its queue of messages in flight on a FIFO link (fifos_)
     bool blackhole = false;  // by a one-way partition
     nanos last_delivery = 0;
     rng r;
-    std::string name;
+    message_counts counts;  // messages_by_link
 };
-static_assert(offsetof(dir_state, name) == 64);
+static_assert(offsetof(dir_state, counts) == 64 && sizeof(dir_state) == 128);
 
 // A FLOOD settled when sent (simulation::settle): when it arrives, on which direction, and the
 // link's epoch when it was sent.
@@ -491,7 +492,7 @@ public:
                 const auto& back = servers_[to].neighbours;
                 const auto at_to = static_cast<std::uint32_t>(
                     std::lower_bound(back.begin(), back.end(), servers_[from].name) - back.begin());
-                dirs_.push_back({li, from, to, at_to, none, false, 0, rng::derive(seed, "link:" + name), name});
+                dirs_.push_back({li, from, to, at_to, none, false, 0, rng::derive(seed, "link:" + name), {}});
             }
         }
         for (std::size_t i = 0; i < s.lines.size(); ++i)
@@ -518,7 +519,6 @@ public:
             if (first <= spec.to) push(first, ev_gen, static_cast<std::uint32_t>(g));
         }
         r_.seed = seed;
-        by_dir_.resize(dirs_.size());
         breaks_.resize(links_.size());
         line_replies_.resize(s.lines.size());
     }
@@ -696,10 +696,14 @@ private:
                     const auto& st = servers_[s];
                     const std::uint64_t bytes = carried_bytes(*sd->carried, kind_flood);
                     // Each message is written where no cache line has been for long, and each
-                    // direction's link and counters are read: ask for them all first.
+                    // direction's state, counts and link are read: ask for them all first, the
+                    // directions (at random among thousands) before what they lead to.
+                    for (std::size_t i = 0; i < st.neighbours.size(); ++i) {
+                        core::store::prefetch_line(&dirs_[st.dir_to[i]]);
+                        core::store::prefetch_line(&dirs_[st.dir_to[i]].counts);
+                    }
                     for (std::size_t i = 0; i < st.neighbours.size(); ++i) {
                         const std::uint32_t d = st.dir_to[i];
-                        core::store::prefetch_line(&by_dir_[d]);
                         core::store::prefetch_line(&links_[dirs_[d].link]);
                         if (const std::uint32_t q = dirs_[d].fifo; q != none)
                             if (const auto* slot = fifos_[q].next_slot()) core::store::prefetch_line(slot);
@@ -794,9 +798,9 @@ private:
         auto& dir = dirs_[d];
         auto& link = links_[dir.link];
         ++by_kind_[kind].sent;
-        ++by_dir_[d].sent;
+        ++dirs_[d].counts.sent;
         by_kind_[kind].bytes += bytes;
-        by_dir_[d].bytes += bytes;
+        dirs_[d].counts.bytes += bytes;
         trace_message("send", d, kind, nullptr);
         if (!link.connected) return drop(d, kind, drop_link_down);
         if (dir.blackhole) return drop(d, kind, drop_partition);
@@ -805,7 +809,7 @@ private:
         if (twice) {
             schedule(d, kind, line, carried, update);
             ++by_kind_[kind].duplicated;
-            ++by_dir_[d].duplicated;
+            ++dirs_[d].counts.duplicated;
             trace_message("duplicate", d, kind, nullptr);
         }
         schedule(d, kind, std::move(line), carried, update);
@@ -883,7 +887,7 @@ private:
     void settle(std::uint32_t d, nanos at) {
         ++r_.events;
         ++by_kind_[kind_flood].delivered;
-        ++by_dir_[d].delivered;
+        ++dirs_[d].counts.delivered;
         settled_end_ = std::max(settled_end_, at);
         // In a quiet run no link breaks after the start, so none is lost: nothing to look up.
         if (quiet_) {
@@ -907,7 +911,7 @@ private:
             const auto& breaks = breaks_[dirs_[x.dir].link];
             if (x.epoch < breaks.size() && breaks[x.epoch] < x.at) {
                 --by_kind_[kind_flood].delivered;
-                --by_dir_[x.dir].delivered;
+                --dirs_[x.dir].counts.delivered;
                 drop(x.dir, kind_flood, drop_in_flight);
             }
         }
@@ -974,7 +978,7 @@ private:
         // What its delivery reads besides the message: the message after it (whose time takes
         // its place in the event queue), its link and its direction's counters.
         if (const auto* next = f.second()) core::store::prefetch_line(next);
-        core::store::prefetch_line(&by_dir_[m.dir]);
+        core::store::prefetch_line(&dirs_[m.dir].counts);
         core::store::prefetch_line(&links_[dirs_[m.dir].link]);
         if (m.line) return;
         const std::uint32_t to = dirs_[m.dir].to;
@@ -1013,7 +1017,7 @@ private:
         // A connection that broke while the message was in flight lost it.
         if (link.epoch != m.epoch || !link.connected) return drop(m.dir, kind, drop_in_flight);
         ++by_kind_[kind].delivered;
-        ++by_dir_[m.dir].delivered;
+        ++dirs_[m.dir].counts.delivered;
         trace_message("deliver", m.dir, kind, nullptr);
         if (!m.line) {
             const core::record_ptr& record = record_of(m);
@@ -1027,7 +1031,7 @@ private:
 
     void drop(std::uint32_t d, kind_index kind, reason_index reason) {
         ++by_kind_[kind].dropped;
-        ++by_dir_[d].dropped;
+        ++dirs_[d].counts.dropped;
         ++drops_[reason];
         trace_message("drop", d, kind, reason_names[reason]);
     }
@@ -1489,7 +1493,8 @@ private:
         for (std::uint32_t k = 0; k < kinds; ++k)
             if (by_kind_[k].sent) r_.messages_by_kind[kind_names[k]] = by_kind_[k];
         for (std::uint32_t d = 0; d < dirs_.size(); ++d)
-            if (by_dir_[d].sent) r_.messages_by_link[dirs_[d].name] = by_dir_[d];
+            if (dirs_[d].counts.sent)
+                r_.messages_by_link[servers_[dirs_[d].from].name + "->" + servers_[dirs_[d].to].name] = dirs_[d].counts;
         for (std::uint32_t x = 0; x < reasons; ++x)
             if (drops_[x]) r_.drops_by_reason[reason_names[x]] = drops_[x];
         const char* const request_names[] = {"IAMAT", "WHATSAT", "other"};
@@ -1638,7 +1643,6 @@ private:
     // By link: when each break happened, by the epoch it ended (the event's time and sequence number).
     std::vector<std::vector<event_order>> breaks_;
     message_counts by_kind_[kinds];
-    std::vector<message_counts> by_dir_;
     std::uint64_t drops_[reasons] = {};
     std::uint64_t requests_[3] = {};  // IAMAT, WHATSAT, other
     std::uint64_t beyond_horizon_ = 0;
