@@ -821,8 +821,11 @@ private:
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
         if (link.params.fifo) at = std::max(at, dir.last_delivery);  // TCP: no overtaking
         dir.last_delivery = std::max(dir.last_delivery, at);
-        const bool settles = link.params.fifo && at <= horizon && settles_when_sent(d, kind, update, at);
-        note_arrival(d, kind, update, at);
+        // When a FLOOD of this update is due at the receiver (kept only in quiet runs that do
+        // not trace messages): asked, then this one noted.
+        nanos* due = kind == kind_flood ? arrivals_.find(update, dir.to) : nullptr;
+        const bool settles = link.params.fifo && at <= horizon && settles_when_sent(d, kind, update, due, at);
+        if (due != nullptr) *due = std::min(*due, at);
         if (settles) return settle(d, at);
         std::unique_ptr<std::string> text;
         if (!record) text = std::make_unique<std::string>(std::move(line));
@@ -867,21 +870,14 @@ private:
     // that arrives after another FLOOD of the same update to the same server was scheduled to
     // arrive is such a repeat too: that one comes first (an earlier time, or the same time and a
     // smaller sequence number), and the server then holds the update or a newer record.
-    bool settles_when_sent(std::uint32_t d, kind_index kind, std::uint32_t update, nanos at) {
+    // `due`: the earliest arrival of a FLOOD of the update at the receiver so far, when kept.
+    bool settles_when_sent(std::uint32_t d, kind_index kind, std::uint32_t update, const nanos* due, nanos at) {
         const std::uint32_t to = dirs_[d].to;
         if (kind != kind_flood || update == none || timeline_messages_ || has_processing_[to]) return false;
         if (holds_update(to, update)) return true;
-        const nanos* due = arrivals_.find(update, to);
         if (due == nullptr || *due > at) return false;
         ++r_.settled_behind;
         return true;
-    }
-
-    // Notes when a FLOOD of a known update is due at its receiver (arrivals_ is kept only in
-    // quiet runs that do not trace messages).
-    void note_arrival(std::uint32_t d, kind_index kind, std::uint32_t update, nanos at) {
-        if (kind != kind_flood || update == none) return;
-        if (nanos* due = arrivals_.find(update, dirs_[d].to)) *due = std::min(*due, at);
     }
 
     void settle(std::uint32_t d, nanos at) {
