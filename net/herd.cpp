@@ -87,12 +87,11 @@ void running_servers::notices(const core::herd_config& cfg, std::uint64_t open_f
     }
     if (trusting && !trust_told.exchange(true))
         std::fprintf(stderr, "herd: no shared secret (net.secret_env): peers are trusted by the name they give\n");
-    const std::uint64_t limit = open_files;
-    if (limit < wanted && !files_told.exchange(true))
+    if (open_files < wanted && !files_told.exchange(true))
         std::fprintf(stderr,
                      "herd: open files are limited to %llu (ulimit -n), under the %llu that net.connections_max "
                      "(%llu a server) asks for: clients past it wait to be accepted\n",
-                     static_cast<unsigned long long>(limit), static_cast<unsigned long long>(wanted),
+                     static_cast<unsigned long long>(open_files), static_cast<unsigned long long>(wanted),
                      static_cast<unsigned long long>(cfg.net.connections_max));
 }
 
