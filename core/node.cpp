@@ -325,8 +325,14 @@ void node::on_flood(std::size_t from, const flood& m, std::uint64_t key) {
 void node::flood_to_neighbours(const record_ptr& r, std::size_t except) {
     if (options_.compact_sends) {
         // One effect for every target, when there is one.
-        if (up_count_ > (except != no_neighbour && up_[except] ? 1u : 0u))
-            effects_.push_back(send_effect{{}, {}, r, true, except});
+        // Built in place: a send_effect moved into the list costs two string moves, and a big
+        // herd's simulation makes millions of these.
+        if (up_count_ > (except != no_neighbour && up_[except] ? 1u : 0u)) {
+            auto& e = std::get<send_effect>(effects_.emplace_back(std::in_place_type<send_effect>));
+            e.carried = r;
+            e.to_neighbours = true;
+            e.except = except;
+        }
         return;
     }
     std::string line = r->r.flood_line();

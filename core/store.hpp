@@ -17,7 +17,9 @@ namespace herd::core {
 // A hash for std::string keys that also takes string_view (lookups without a copy).
 struct string_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    // client_hash, not std::hash: a FLOOD's origin is looked up on every delivery, and the
+    // origin names are short.
+    std::size_t operator()(std::string_view s) const { return client_hash(s); }
 };
 
 // A record whose text lives elsewhere (in a parsed line): merge compares it without copying,

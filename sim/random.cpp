@@ -43,7 +43,7 @@ double standard_normal(rng& r) {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
 }
 
-double draw(const distribution& d, rng& r) {
+double draw_any(const distribution& d, rng& r) {
     using k = distribution::kind;
     switch (d.k) {
         case k::constant: return d.a;

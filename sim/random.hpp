@@ -55,6 +55,12 @@ struct distribution {
 
 // One draw. `normal` is truncated at 0: a negative draw is drawn again (the loader keeps the
 // mean at 0 or above, so at least half the draws are kept), so no mass piles up at 0.
-double draw(const distribution& d, rng& r);
+// Inline for the kinds most links have (every message draws a latency); the rest out of line.
+double draw_any(const distribution& d, rng& r);
+inline double draw(const distribution& d, rng& r) {
+    if (d.k == distribution::kind::uniform) return d.a + (d.b - d.a) * r.uniform01();
+    if (d.k == distribution::kind::constant) return d.a;
+    return draw_any(d, r);
+}
 
 }  // namespace herd::sim

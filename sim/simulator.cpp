@@ -34,8 +34,8 @@ constexpr std::uint32_t none = UINT32_MAX;
 constexpr std::size_t inbox_max = 1'000'000;
 
 // A delay drawn in milliseconds, capped at 1e9 ms (the scenario's own limit): a pareto tail
-// may be huge.
-nanos ms_ns(double ms) {
+// may be huge. Inline: every message draws one.
+inline nanos ms_ns(double ms) {
     const double ns = std::min(ms * 1e6, 1e15);
     // std::llround (halves away from zero), without a call: the truncation and the fraction
     // are exact for |ns| < 2^53.
@@ -791,7 +791,7 @@ private:
 
     // Sends a message on directed link d: `line` (a DIGEST, a refusal) or, for a FLOOD or
     // REPAIR, the record it carries, `bytes` long on the wire.
-    void send(std::uint32_t s, std::uint32_t d, kind_index kind, std::uint64_t bytes, std::string line,
+    void send(std::uint32_t s, std::uint32_t d, kind_index kind, std::uint64_t bytes, std::string&& line,
               const core::record_ptr& carried, std::uint32_t update) {
         assert(dirs_[d].from == s);
         (void)s;
@@ -807,7 +807,7 @@ private:
         if (dir.r.chance(link.params.loss)) return drop(d, kind, drop_loss);
         const bool twice = dir.r.chance(link.params.duplicate);
         if (twice) {
-            schedule(d, kind, line, carried, update);
+            schedule(d, kind, std::string(line), carried, update);
             ++by_kind_[kind].duplicated;
             ++dirs_[d].counts.duplicated;
             trace_message("duplicate", d, kind, nullptr);
@@ -815,7 +815,7 @@ private:
         schedule(d, kind, std::move(line), carried, update);
     }
 
-    void schedule(std::uint32_t d, kind_index kind, std::string line, const core::record_ptr& record, std::uint32_t update) {
+    void schedule(std::uint32_t d, kind_index kind, std::string&& line, const core::record_ptr& record, std::uint32_t update) {
         auto& dir = dirs_[d];
         const auto& link = links_[dir.link];
         nanos at = now_ + ms_ns(draw(link.params.latency_ms, dir.r));
@@ -827,6 +827,16 @@ private:
         const bool settles = link.params.fifo && at <= horizon && settles_when_sent(d, kind, update, due, at);
         if (due != nullptr) *due = std::min(*due, at);
         if (settles) return settle(d, at);
+        enqueue(d, kind, std::move(line), record, update, at);
+    }
+
+    // The message of schedule() that is not settled: into its link's FIFO queue or, on a link
+    // that reorders, into the event queue. Apart from schedule, whose most messages (repeats,
+    // in a big herd) are settled and need none of this.
+    [[gnu::noinline]] void enqueue(std::uint32_t d, kind_index kind, std::string&& line, const core::record_ptr& record,
+                                   std::uint32_t update, nanos at) {
+        auto& dir = dirs_[d];
+        const auto& link = links_[dir.link];
         std::unique_ptr<std::string> text;
         if (!record) text = std::make_unique<std::string>(std::move(line));
         // The record of a known update is records_[update]: the message names it by the update
