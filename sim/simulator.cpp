@@ -552,6 +552,8 @@ public:
             }
             const event e = queue_.top();
             ++r_.events;
+            ++r_.queued_events;
+            r_.queue_depth_sum += queue_.size();
             sample_until(e.t);
             now_ = e.t;
             current_seq_ = e.seq;

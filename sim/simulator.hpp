@@ -120,6 +120,10 @@ struct run_result {
     // FLOODs settled when sent because another of their update was due at the receiver first
     // (docs/simulator.md; quiet runs). A diagnostic for tests and benchmarks: in no output file.
     std::uint64_t settled_behind = 0;
+    // The events that went through the event queue, and the sum of the queue's size at each:
+    // their ratio is the mean queue depth the run worked at. Diagnostics, as above.
+    std::uint64_t queued_events = 0;
+    std::uint64_t queue_depth_sum = 0;
     timeline_lines timeline;
     std::vector<expectation_result> expectations;
     bool ok = true;
