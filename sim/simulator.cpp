@@ -292,6 +292,10 @@ struct alignas(128) dir_state {
     nanos last_delivery = 0;
     rng r;
     message_counts counts;  // messages_by_link
+    // Where the queue's next message will be written, as of the last send (a hint for
+    // prefetching, in the line a send fetches anyway: reading the queue itself to find it was
+    // another miss a target). Stale or null only costs a useless or a missing prefetch.
+    const void* fifo_next = nullptr;
 };
 static_assert(offsetof(dir_state, counts) == 64 && sizeof(dir_state) == 128);
 
@@ -707,8 +711,7 @@ private:
                     for (std::size_t i = 0; i < st.neighbours.size(); ++i) {
                         const std::uint32_t d = st.dir_to[i];
                         core::store::prefetch_line(&links_[dirs_[d].link]);
-                        if (const std::uint32_t q = dirs_[d].fifo; q != none)
-                            if (const auto* slot = fifos_[q].next_slot()) core::store::prefetch_line(slot);
+                        if (const void* slot = dirs_[d].fifo_next) core::store::prefetch_line(slot);
                         // Whether a FLOOD of the update is due there already (settles_when_sent).
                         if (const nanos* due = arrivals_.find(u, dirs_[d].to)) core::store::prefetch_line(due);
                     }
@@ -851,6 +854,7 @@ private:
             auto& q = fifos_[dir.fifo];
             const bool first = q.empty();
             q.push_back({at, seq_, {d, link.epoch, update, kind, std::move(text), std::move(carried), key}});
+            dir.fifo_next = q.next_slot();
             if (first) queue_.push(event{at, seq_, ev_fifo | (std::uint64_t{dir.fifo} << 3)});
             ++seq_;
             return;
@@ -1078,6 +1082,7 @@ private:
                 dir.last_delivery = 0;
                 if (dir.fifo != none && fifos_[dir.fifo].empty()) free_fifos_.push_back(dir.fifo);
                 dir.fifo = none;
+                dir.fifo_next = nullptr;
             }
         }
         for (auto [x, y] : {std::pair{link.a, link.b}, std::pair{link.b, link.a}}) {
