@@ -85,11 +85,11 @@ void report(const char* name, const sim::scenario& s) {
     const double cpu = cpu_seconds() - cpu0;
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
-    // How deep the event queue was, on average, when an event left it; and how many events
-    // never entered it (FLOODs settled when sent, docs/simulator.md).
+    // How deep the event queue was, on average, when an event left it; and the share of events
+    // that never entered it (FLOODs settled when sent, docs/simulator.md).
     const double depth = r.queued_events ? static_cast<double>(r.queue_depth_sum) / static_cast<double>(r.queued_events) : 0;
     std::printf("%-34s %10llu events %8.2f s %8.2f M events/s (cpu %.2f s)  %zu updates  converged %s  peak RSS %.0f MB"
-                "  queue depth %.0f  settled %.0f%%\n",
+                "  mean queue depth %.0f  settled %.0f%%\n",
                 name, static_cast<unsigned long long>(r.events), secs,
                 static_cast<double>(r.events) / secs / 1e6, cpu, r.updates.size(), r.converged ? "yes" : "no",
                 static_cast<double>(ru.ru_maxrss) / 1024, depth,

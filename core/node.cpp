@@ -325,8 +325,9 @@ void node::on_flood(std::size_t from, const flood& m, std::uint64_t key) {
 void node::flood_to_neighbours(const record_ptr& r, std::size_t except) {
     if (options_.compact_sends) {
         // One effect for every target, when there is one.
-        // Built in place: a send_effect moved into the list costs two string moves, and a big
-        // herd's simulation makes millions of these.
+        // Built in place: a send_effect made and then moved into the list was moved twice
+        // (into a variant, then into the vector), four string moves, and a big herd's
+        // simulation makes millions of these.
         if (up_count_ > (except != no_neighbour && up_[except] ? 1u : 0u)) {
             auto& e = std::get<send_effect>(effects_.emplace_back(std::in_place_type<send_effect>));
             e.carried = r;

@@ -56,6 +56,8 @@ struct distribution {
 // One draw. `normal` is truncated at 0: a negative draw is drawn again (the loader keeps the
 // mean at 0 or above, so at least half the draws are kept), so no mass piles up at 0.
 // Inline for the kinds most links have (every message draws a latency); the rest out of line.
+// Being in a header, its arithmetic is compiled where it is called: every such file must be
+// built with the project's options (-ffp-contract=off), or draws could differ across machines.
 double draw_any(const distribution& d, rng& r);
 inline double draw(const distribution& d, rng& r) {
     if (d.k == distribution::kind::uniform) return d.a + (d.b - d.a) * r.uniform01();

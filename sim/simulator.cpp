@@ -282,8 +282,8 @@ struct link_state {
 };
 
 // What a send and a delivery read share the first cache line (a big herd's directions are a
-// miss each), and the direction's counts the second (a processor fetches such pairs of lines
-// together).
+// miss each), and the direction's counts and its queue's next slot the second (a processor
+// fetches such pairs of lines together).
 struct alignas(128) dir_state {
     std::uint32_t link, from, to;
     std::uint32_t at_to;  // the index of `from` among the neighbours of `to`
@@ -294,7 +294,8 @@ struct alignas(128) dir_state {
     message_counts counts;  // messages_by_link
     // Where the queue's next message will be written, as of the last send (a hint for
     // prefetching, in the line a send fetches anyway: reading the queue itself to find it was
-    // another miss a target). Stale or null only costs a useless or a missing prefetch.
+    // another miss a target). Only ever prefetched, never read: null (a full ring, a new
+    // queue) only costs a missing prefetch.
     const void* fifo_next = nullptr;
 };
 static_assert(offsetof(dir_state, counts) == 64 && sizeof(dir_state) == 128);
@@ -795,7 +796,9 @@ private:
     }
 
     // Sends a message on directed link d: `line` (a DIGEST, a refusal) or, for a FLOOD or
-    // REPAIR, the record it carries, `bytes` long on the wire.
+    // REPAIR, the record it carries, `bytes` long on the wire. `line` may be the text of an
+    // effect in effects_ (moved from only when its message is queued): nothing called from
+    // here may run perform() again.
     void send(std::uint32_t s, std::uint32_t d, kind_index kind, std::uint64_t bytes, std::string&& line,
               const core::record_ptr& carried, std::uint32_t update) {
         assert(dirs_[d].from == s);
@@ -836,8 +839,8 @@ private:
     }
 
     // The message of schedule() that is not settled: into its link's FIFO queue or, on a link
-    // that reorders, into the event queue. Apart from schedule, whose most messages (repeats,
-    // in a big herd) are settled and need none of this.
+    // that reorders, into the event queue. Kept out of line: most of schedule's messages in a
+    // big herd are settled repeats and need none of this.
     [[gnu::noinline]] void enqueue(std::uint32_t d, kind_index kind, std::string&& line, const core::record_ptr& record,
                                    std::uint32_t update, nanos at) {
         auto& dir = dirs_[d];
